@@ -1,0 +1,3 @@
+//! wxhost: a host for WeChat Official Account callbacks.
+
+pub mod protocol;
