@@ -4,5 +4,14 @@
 //! This module is pure: no I/O, no clock reads and no global state. Callers
 //! pass the current time and the random bytes that encryption needs.
 
+pub mod crypto;
+pub mod error;
 pub mod message;
 pub mod reply;
+pub mod signature;
+
+pub use crypto::{AesKey, MessageCrypto};
+pub use error::{CallbackError, CryptoError, InvalidReply, KeyError, ParseError};
+pub use signature::{
+    compute_msg_signature, compute_signature, verify_msg_signature, verify_signature,
+};

@@ -1,0 +1,183 @@
+//! Errors of the protocol module, one enum per operation.
+//!
+//! Messages name the parameter, element or check that failed. They never
+//! contain a token, key, ciphertext, message text or openid, so callers may
+//! log them as they are.
+
+use thiserror::Error;
+
+/// Why an `EncodingAESKey` was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum KeyError {
+    /// The key does not have exactly 43 characters.
+    #[error("EncodingAESKey must have 43 characters, found {found}")]
+    WrongLength {
+        /// Number of characters found.
+        found: usize,
+    },
+    /// A character outside `A-Z`, `a-z` and `0-9`.
+    #[error(
+        "EncodingAESKey has an invalid character at position {position} (1-based); \
+         only A-Z, a-z and 0-9 are allowed"
+    )]
+    InvalidCharacter {
+        /// 1-based position of the first invalid character.
+        position: usize,
+    },
+}
+
+/// Why a ciphertext could not be decrypted or a message encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CryptoError {
+    /// `Encrypt` is not standard base64.
+    #[error("Encrypt is not valid base64")]
+    InvalidBase64,
+    /// The decoded ciphertext is empty or not a multiple of 32 bytes.
+    #[error("ciphertext length {len} is not a positive multiple of 32 bytes")]
+    InvalidLength {
+        /// Decoded ciphertext length in bytes.
+        len: usize,
+    },
+    /// The pad byte is outside 1..=32, or the pad bytes differ.
+    #[error("invalid padding in decrypted data")]
+    InvalidPadding,
+    /// The decrypted data is shorter than its 20-byte header or than the
+    /// message length it declares.
+    #[error("decrypted message length does not fit the decrypted data")]
+    InvalidMessageLength,
+    /// The id after the message differs from the configured appid.
+    #[error("decrypted appid does not match the configured appid")]
+    AppIdMismatch,
+    /// The message does not fit the 32-bit length field.
+    #[error("message of {len} bytes is too long to encrypt")]
+    MessageTooLong {
+        /// Message length in bytes.
+        len: usize,
+    },
+}
+
+/// Why a callback body could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseError {
+    /// The body is not well-formed XML.
+    #[error("malformed XML at byte {position}: {reason}")]
+    Malformed {
+        /// Byte offset in the decoded body where the reader stopped.
+        position: u64,
+        /// What the XML reader reported; it names tags, never text.
+        reason: String,
+    },
+    /// The body contains a `<!DOCTYPE>` or an entity declaration.
+    #[error("DOCTYPE and entity declarations are not allowed")]
+    DoctypeNotAllowed,
+    /// An entity reference other than the five XML entities and
+    /// character references.
+    #[error("unknown entity reference")]
+    UnknownEntity,
+    /// Elements nest deeper than the reader allows.
+    #[error("XML nesting deeper than {max} levels")]
+    TooDeep {
+        /// Maximum nesting depth, counting `<xml>` as 1.
+        max: usize,
+    },
+    /// The body has no root element.
+    #[error("no root element")]
+    NoRoot,
+    /// The root element is not `<xml>`.
+    #[error("root element must be <xml>")]
+    WrongRoot,
+    /// Elements or text follow the root element.
+    #[error("content after the root element")]
+    TrailingContent,
+    /// A required element is absent or empty.
+    #[error("missing <{0}> element")]
+    MissingElement(&'static str),
+    /// A required numeric element does not parse.
+    #[error("<{0}> is not a valid number")]
+    InvalidNumber(&'static str),
+}
+
+/// Why a passive reply cannot be sent. The caller answers `success` instead.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidReply {
+    /// A text reply is empty or whitespace only, which WeChat shows to the
+    /// follower as a service failure.
+    #[error("text reply is empty")]
+    EmptyText,
+    /// A media reply has an empty media id.
+    #[error("{0} reply has an empty media id")]
+    EmptyMediaId(&'static str),
+    /// A music reply has an empty `ThumbMediaId`, which WeChat requires.
+    #[error("music reply has an empty thumb media id")]
+    MissingThumbMediaId,
+    /// A news reply has no articles.
+    #[error("news reply has no articles")]
+    NoArticles,
+    /// `transfer_customer_service` answers an event, but WeChat transfers
+    /// only user messages.
+    #[error("transfer_customer_service is valid only after a user message")]
+    TransferAfterEvent,
+}
+
+/// Why a callback request was rejected. [`CallbackError::http_status`] gives
+/// the HTTP status to answer with.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CallbackError {
+    /// A required query parameter is absent or empty.
+    #[error("missing query parameter {0}")]
+    MissingParameter(&'static str),
+    /// `signature` does not match the token, timestamp and nonce.
+    #[error("signature does not match")]
+    BadSignature,
+    /// `msg_signature` does not match the token, timestamp, nonce and `Encrypt`.
+    #[error("msg_signature does not match")]
+    BadMsgSignature,
+    /// The decrypted appid differs from the account's appid.
+    #[error("decrypted appid does not match the configured appid")]
+    AppIdMismatch,
+    /// The ciphertext failed to decode, decrypt or unpad.
+    #[error("failed to decrypt Encrypt: {0}")]
+    Decrypt(CryptoError),
+    /// The body or the decrypted message is not a valid callback document.
+    #[error("invalid callback XML: {0}")]
+    Xml(ParseError),
+    /// An encrypted callback reached an account without an `EncodingAESKey`.
+    #[error("encrypted callback, but the account has no EncodingAESKey")]
+    EncryptionNotConfigured,
+    /// A plaintext callback reached an account that requires encryption.
+    #[error("plaintext callback rejected because the account requires encryption")]
+    PlaintextRejected,
+}
+
+impl CallbackError {
+    /// Returns the HTTP status for this error: 400 for a malformed request,
+    /// 403 for a failed authenticity check and 500 for a missing key in the
+    /// host's configuration.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            CallbackError::MissingParameter(_)
+            | CallbackError::Decrypt(_)
+            | CallbackError::Xml(_) => 400,
+            CallbackError::BadSignature
+            | CallbackError::BadMsgSignature
+            | CallbackError::AppIdMismatch
+            | CallbackError::PlaintextRejected => 403,
+            CallbackError::EncryptionNotConfigured => 500,
+        }
+    }
+}
+
+impl From<CryptoError> for CallbackError {
+    fn from(err: CryptoError) -> Self {
+        match err {
+            CryptoError::AppIdMismatch => CallbackError::AppIdMismatch,
+            other => CallbackError::Decrypt(other),
+        }
+    }
+}
+
+impl From<ParseError> for CallbackError {
+    fn from(err: ParseError) -> Self {
+        CallbackError::Xml(err)
+    }
+}
