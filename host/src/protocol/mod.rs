@@ -6,12 +6,17 @@
 
 pub mod crypto;
 pub mod error;
+mod events;
+pub mod inbound;
 pub mod message;
 pub mod reply;
 pub mod signature;
+pub mod xml;
 
 pub use crypto::{AesKey, MessageCrypto};
 pub use error::{CallbackError, CryptoError, InvalidReply, KeyError, ParseError};
+pub use inbound::parse_inbound;
 pub use signature::{
     compute_msg_signature, compute_signature, verify_msg_signature, verify_signature,
 };
+pub use xml::{Envelope, read_envelope};
