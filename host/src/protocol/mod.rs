@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 pub mod inbound;
 pub mod message;
+pub mod render;
 pub mod reply;
 pub mod signature;
 pub mod xml;
@@ -16,6 +17,8 @@ pub mod xml;
 pub use crypto::{AesKey, MessageCrypto};
 pub use error::{CallbackError, CryptoError, InvalidReply, KeyError, ParseError};
 pub use inbound::parse_inbound;
+pub use render::{RenderedReply, render_reply};
+pub use reply::{Article, Reply, ReplyContext, ReplyWarning, SUCCESS_BODY, ValidatedReply};
 pub use signature::{
     compute_msg_signature, compute_signature, verify_msg_signature, verify_signature,
 };
