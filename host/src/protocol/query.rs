@@ -1,0 +1,159 @@
+//! The query parameters WeChat adds to every callback request.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// The query parameters of a callback request, after URL decoding.
+///
+/// Empty values count as absent. `Debug` shows only which parameters are
+/// present, because `signature`, `openid` and `echostr` must not reach logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CallbackQuery {
+    /// `signature`: SHA-1 over the token, `timestamp` and `nonce`.
+    pub signature: Option<String>,
+    /// `timestamp`, in Unix seconds, exactly as sent.
+    pub timestamp: Option<String>,
+    /// `nonce`, exactly as sent.
+    pub nonce: Option<String>,
+    /// `openid` of the sender on POST callbacks. Personal data.
+    pub openid: Option<String>,
+    /// `encrypt_type`: `aes` for an encrypted body.
+    pub encrypt_type: Option<String>,
+    /// `msg_signature`: SHA-1 over the token, `timestamp`, `nonce` and the
+    /// `Encrypt` text.
+    pub msg_signature: Option<String>,
+    /// `echostr` of the GET URL check.
+    pub echostr: Option<String>,
+}
+
+impl CallbackQuery {
+    /// Builds the query from decoded name/value pairs. Unknown names are
+    /// ignored; for a repeated name the first value wins.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut query = CallbackQuery::default();
+        for (name, value) in pairs {
+            let slot = match name.as_ref() {
+                "signature" => &mut query.signature,
+                "timestamp" => &mut query.timestamp,
+                "nonce" => &mut query.nonce,
+                "openid" => &mut query.openid,
+                "encrypt_type" => &mut query.encrypt_type,
+                "msg_signature" => &mut query.msg_signature,
+                "echostr" => &mut query.echostr,
+                _ => continue,
+            };
+            let value = value.as_ref();
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(value.to_owned());
+            }
+        }
+        query
+    }
+
+    /// Whether the body is encrypted: `encrypt_type` is `aes` (in any ASCII
+    /// case) or `msg_signature` is present.
+    pub fn is_encrypted(&self) -> bool {
+        let aes = self
+            .encrypt_type
+            .as_deref()
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("aes"));
+        aes || self.msg_signature.is_some()
+    }
+}
+
+impl From<&HashMap<String, String>> for CallbackQuery {
+    fn from(map: &HashMap<String, String>) -> Self {
+        CallbackQuery::from_pairs(map)
+    }
+}
+
+impl fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let present = |value: &Option<String>| value.is_some();
+        f.debug_struct("CallbackQuery")
+            .field("signature", &present(&self.signature))
+            .field("timestamp", &present(&self.timestamp))
+            .field("nonce", &present(&self.nonce))
+            .field("openid", &present(&self.openid))
+            .field("encrypt_type", &self.encrypt_type)
+            .field("msg_signature", &present(&self.msg_signature))
+            .field("echostr", &present(&self.echostr))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_fill_known_fields() {
+        let query = CallbackQuery::from_pairs([
+            ("signature", "s"),
+            ("timestamp", "1700000000"),
+            ("nonce", "987"),
+            ("openid", "oFAKE_user_0001"),
+            ("encrypt_type", "aes"),
+            ("msg_signature", "m"),
+            ("echostr", "e"),
+            ("other", "x"),
+        ]);
+        assert_eq!(query.signature.as_deref(), Some("s"));
+        assert_eq!(query.timestamp.as_deref(), Some("1700000000"));
+        assert_eq!(query.nonce.as_deref(), Some("987"));
+        assert_eq!(query.openid.as_deref(), Some("oFAKE_user_0001"));
+        assert_eq!(query.encrypt_type.as_deref(), Some("aes"));
+        assert_eq!(query.msg_signature.as_deref(), Some("m"));
+        assert_eq!(query.echostr.as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn first_value_wins_and_empty_is_absent() {
+        let query = CallbackQuery::from_pairs([
+            ("nonce", ""),
+            ("nonce", "1"),
+            ("nonce", "2"),
+            ("signature", ""),
+        ]);
+        assert_eq!(query.nonce.as_deref(), Some("1"));
+        assert_eq!(query.signature, None);
+    }
+
+    #[test]
+    fn from_hash_map() {
+        let map = HashMap::from([("echostr".to_owned(), "5837291046117351234".to_owned())]);
+        let query = CallbackQuery::from(&map);
+        assert_eq!(query.echostr.as_deref(), Some("5837291046117351234"));
+    }
+
+    #[test]
+    fn encryption_detected() {
+        let plain = CallbackQuery::from_pairs([("signature", "s")]);
+        assert!(!plain.is_encrypted());
+        let raw = CallbackQuery::from_pairs([("encrypt_type", "raw")]);
+        assert!(!raw.is_encrypted());
+        let aes = CallbackQuery::from_pairs([("encrypt_type", "AES")]);
+        assert!(aes.is_encrypted());
+        let signed = CallbackQuery::from_pairs([("msg_signature", "m")]);
+        assert!(signed.is_encrypted());
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        let query = CallbackQuery::from_pairs([
+            ("signature", "f23f4565bb544914f16b58ba08bab18be027e3c2"),
+            ("openid", "oFAKE_user_0001"),
+            ("echostr", "5837291046117351234"),
+        ]);
+        let debug = format!("{query:?}");
+        assert!(!debug.contains("f23f45"), "{debug}");
+        assert!(!debug.contains("oFAKE"), "{debug}");
+        assert!(!debug.contains("583729"), "{debug}");
+        assert!(debug.contains("openid: true"), "{debug}");
+    }
+}
