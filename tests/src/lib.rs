@@ -1,1 +1,26 @@
+//! Shared helpers for the end-to-end tests: the paths of the plugin
+//! components that `build.rs` builds.
 
+/// Absolute paths of the plugin components, built for `wasm32-wasip2` with
+/// the `plugin` profile into `<workspace>/target/plugin-build`.
+pub mod plugins {
+    /// The keyword reply plugin (`plugins/keyword`).
+    pub const KEYWORD: &str = env!("PLUGIN_KEYWORD");
+    /// Replies with the text or event it received (`plugins/testing/echo`).
+    pub const ECHO: &str = env!("PLUGIN_ECHO");
+    /// Allocates N MiB for a text N, else 1 MiB chunks until one fails.
+    pub const HOG: &str = env!("PLUGIN_HOG");
+    /// Counts calls per follower in `kv` and replies `count=N`.
+    pub const KV_COUNTER: &str = env!("PLUGIN_KV_COUNTER");
+    /// Loops N times for a text N, else until the deadline stops it.
+    pub const SPIN: &str = env!("PLUGIN_SPIN");
+    /// Panics, or executes `unreachable` with config `mode`.
+    pub const TRAP: &str = env!("PLUGIN_TRAP");
+    /// Reports what WASI gives a guest.
+    pub const WASI_PROBE: &str = env!("PLUGIN_WASI_PROBE");
+
+    /// Reads a component's bytes, panicking with the path if that fails.
+    pub fn read(path: &str) -> Vec<u8> {
+        std::fs::read(path).unwrap_or_else(|error| panic!("failed to read {path}: {error}"))
+    }
+}

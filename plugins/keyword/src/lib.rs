@@ -1,2 +1,59 @@
-//! Keyword reply plugin (placeholder until the runtime lands).
+//! Keyword reply plugin: maps phrases in a follower's text message to a
+//! passive reply.
+//!
+//! Configuration (each value is JSON text, as the host passes it):
+//!
+//! - `groups`: an array of groups, each
+//!   `{ "name", "priority", "phrases": [{ "match": "exact" | "contains", "text" }], "reply" }`.
+//!   Groups are tried by `priority`, highest first, and in config order
+//!   among equal priorities. The first group with a matching phrase answers.
+//! - `default_reply` (optional): the reply when no group matches.
+//!
+//! A reply is `{ "text": "..." }` or
+//! `{ "news": [{ "title", "description", "pic_url", "url" }] }`.
+//!
+//! An `exact` phrase matches when the message, without surrounding
+//! whitespace, equals the phrase. A `contains` phrase matches anywhere in the
+//! message. Both compare exactly, with case. Messages other than text, and
+//! events, get `no-reply`. The plugin instance is fresh for every call, so
+//! it parses its configuration on each call; that takes a few microseconds
+//! for a few dozen phrases.
+
+mod rules;
+
 wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
+
+use wxhost::plugin::config;
+use wxhost::plugin::log::{self, Level};
+use wxhost::plugin::types::{Message, Payload};
+
+struct KeywordPlugin;
+
+impl Guest for KeywordPlugin {
+    fn handle(event: Event) -> Vec<Directive> {
+        let Payload::Message(Message::Text(text)) = &event.payload else {
+            return vec![Directive::NoReply];
+        };
+
+        let groups = config::get("groups");
+        let default_reply = config::get("default_reply");
+        let rules = match rules::Rules::parse(groups.as_deref(), default_reply.as_deref()) {
+            Ok(rules) => rules,
+            Err(error) => {
+                log::write(
+                    Level::Error,
+                    "invalid keyword configuration",
+                    &[("error".to_owned(), error)],
+                );
+                return vec![Directive::NoReply];
+            }
+        };
+
+        match rules.find_reply(&text.content) {
+            Some(reply) => vec![Directive::Reply(reply.to_wit())],
+            None => vec![Directive::NoReply],
+        }
+    }
+}
+
+export!(KeywordPlugin);

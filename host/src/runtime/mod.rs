@@ -1,0 +1,89 @@
+//! Runs scenario plugins as sandboxed WebAssembly components.
+//!
+//! A plugin is a component of the `plugin` world in `wit/`. The host creates
+//! one [`PluginRuntime`] per process, loads each plugin once with
+//! [`PluginRuntime::load`], and calls [`Plugin::handle`] for each callback.
+//! Every call gets a fresh store and instance, so no state survives between
+//! calls except what the plugin writes to [`KvStore`]. Each call runs under
+//! the plugin's [`PluginLimits`]: a wall-clock deadline, a memory cap, and
+//! caps on log bytes, directives and reply size. WASI imports are linked to a
+//! context that grants nothing; the `wasi` module docs list what a guest sees.
+//!
+//! This is the only module that names wasmtime types.
+
+mod bindings;
+mod convert;
+mod engine;
+mod fault;
+mod host_api;
+mod kv;
+mod plugin;
+mod stderr;
+mod store;
+mod wasi;
+
+use crate::protocol::reply::Reply;
+
+pub use engine::{
+    DEFAULT_EPOCH_TICK_MS, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY_BYTES, PluginRuntime,
+    PoolTuning, RuntimeConfig,
+};
+pub use fault::PluginFault;
+pub use host_api::PLUGIN_LOG_TARGET;
+pub use kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
+pub use plugin::{
+    DEFAULT_DEADLINE_MS, DEFAULT_MAX_DIRECTIVES, DEFAULT_MAX_LOG_BYTES_PER_CALL,
+    DEFAULT_MAX_REPLY_BYTES, Plugin, PluginLimits, PluginSettings,
+};
+
+/// What a plugin asks the host to do with one callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Directive {
+    /// Answer the callback with this passive reply.
+    Reply(Reply),
+    /// Pass the callback to the next plugin in the route.
+    NoReply,
+}
+
+/// A failure to set up the runtime or to load a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The runtime configuration is invalid.
+    #[error("invalid plugin runtime config: {0}")]
+    Config(String),
+    /// wasmtime rejected the engine configuration or the host imports.
+    #[error("failed to create the wasm engine")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The plugin's limits do not fit the runtime.
+    #[error("invalid limits for plugin {name}: {reason}")]
+    Limits { name: String, reason: String },
+    /// The bytes are not a valid component for this engine.
+    #[error("failed to compile plugin {name}")]
+    Compile {
+        name: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The component imports something the host does not provide.
+    #[error("failed to link plugin {name}: it imports something the host does not provide")]
+    Link {
+        name: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The component does not export the `plugin` world's `handle`.
+    #[error(
+        "plugin {name} does not export the wxhost:plugin/plugin world (expected `handle: func(event) -> list<directive>`)"
+    )]
+    MissingExport {
+        name: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    fn engine(error: wasmtime::Error) -> Self {
+        Self::Engine(error.into())
+    }
+}

@@ -1,0 +1,240 @@
+//! A compiled plugin and the per-call sandbox it runs in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, ResourceTable};
+
+use crate::protocol::message::Inbound;
+
+use super::Directive;
+use super::bindings;
+use super::convert;
+use super::engine::EpochTicker;
+use super::fault::{self, FailedCall, PluginFault};
+use super::host_api::HostCtx;
+use super::kv::KvStore;
+use super::stderr::CappedPipe;
+use super::store::{CallCtx, MemoryCap};
+use super::wasi::{self, STDERR_CAPTURE_BYTES, WasiState};
+
+/// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin answers in
+/// tens of microseconds, and WeChat waits 5 s for the whole answer.
+pub const DEFAULT_DEADLINE_MS: u64 = 100;
+/// Default [`PluginLimits::max_memory_bytes`]: 32 MiB.
+pub const DEFAULT_MAX_MEMORY_BYTES: usize = 32 * 1024 * 1024;
+/// Default [`PluginLimits::max_log_bytes_per_call`]: 4096 bytes.
+pub const DEFAULT_MAX_LOG_BYTES_PER_CALL: usize = 4096;
+/// Default [`PluginLimits::max_directives`]: 8.
+pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
+/// Default [`PluginLimits::max_reply_bytes`]: 16 KiB.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024;
+
+/// What one call of a plugin may use.
+///
+/// The defaults are:
+///
+/// - `deadline_ms`: 100
+/// - `max_memory_bytes`: 32 MiB
+/// - `max_log_bytes_per_call`: 4096
+/// - `max_directives`: 8
+/// - `max_reply_bytes`: 16 KiB
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// Wall-clock time for one call, including instantiation and host
+    /// imports, in milliseconds. The runtime checks it only while guest code
+    /// runs, at the granularity of [`RuntimeConfig::epoch_tick_ms`]: a call
+    /// stops between `deadline_ms` and `deadline_ms` plus two ticks.
+    ///
+    /// [`RuntimeConfig::epoch_tick_ms`]: super::RuntimeConfig::epoch_tick_ms
+    pub deadline_ms: u64,
+    /// Linear memory of one instance, in bytes. At most the runtime's
+    /// [`RuntimeConfig::max_memory_bytes`](super::RuntimeConfig::max_memory_bytes).
+    pub max_memory_bytes: usize,
+    /// Bytes of `log::write` messages plus field keys and values per call.
+    /// Records past the cap are dropped and counted.
+    pub max_log_bytes_per_call: usize,
+    /// Directives one call may return.
+    pub max_directives: usize,
+    /// Text bytes of one reply: the sum of all strings it carries.
+    pub max_reply_bytes: usize,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        Self {
+            deadline_ms: DEFAULT_DEADLINE_MS,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_log_bytes_per_call: DEFAULT_MAX_LOG_BYTES_PER_CALL,
+            max_directives: DEFAULT_MAX_DIRECTIVES,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+        }
+    }
+}
+
+/// How the host configures one plugin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginSettings {
+    pub limits: PluginLimits,
+    /// The values `config::get` returns, as JSON text.
+    pub config: BTreeMap<String, String>,
+    /// Whether the plugin may use `kv`. Without it every `kv` call returns
+    /// `not-permitted`.
+    pub kv_granted: bool,
+}
+
+/// The parts of a plugin that every call reads.
+#[derive(Debug)]
+pub(crate) struct PluginShared {
+    pub(crate) name: String,
+    pub(crate) config: BTreeMap<String, String>,
+    pub(crate) kv_granted: bool,
+    pub(crate) limits: PluginLimits,
+}
+
+/// A compiled, linked plugin, ready to handle calls. Cheap to share behind
+/// an `Arc`; each call runs in its own store and instance.
+pub struct Plugin {
+    pub(crate) shared: Arc<PluginShared>,
+    pub(crate) pre: bindings::PluginPre<CallCtx>,
+    /// Keeps the compiled code alive for as long as the plugin.
+    pub(crate) _component: Component,
+    pub(crate) content_hash: String,
+    pub(crate) deadline_ticks: u64,
+    /// Keeps the epoch ticker running while any plugin is alive.
+    pub(crate) _ticker: Arc<EpochTicker>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.shared.name)
+            .field("content_hash", &self.content_hash)
+            .field("limits", &self.shared.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// Returns the plugin's name from the host config.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Returns the SHA-256 of the `.wasm` bytes, as lowercase hex.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// Returns the limits every call runs under.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.shared.limits
+    }
+
+    /// Runs the plugin's `handle` for `event`, received by `account`, in a
+    /// fresh instance, and returns its directives.
+    ///
+    /// Blocks the calling thread until the plugin returns, traps or passes
+    /// its deadline. Call it from a blocking thread, not from an async task.
+    /// `kv` backs the plugin's `kv` import, namespaced by `account` and the
+    /// plugin's name. Logs nothing about the fault itself: the caller does.
+    pub fn handle(
+        &self,
+        account: &str,
+        event: &Inbound,
+        kv: &Arc<dyn KvStore>,
+    ) -> Result<Vec<Directive>, PluginFault> {
+        let limits = &self.shared.limits;
+        let stderr = CappedPipe::new(STDERR_CAPTURE_BYTES);
+        let ctx = CallCtx {
+            wasi: WasiState {
+                ctx: wasi::deny_all_ctx(stderr.clone()),
+                table: ResourceTable::new(),
+            },
+            host: HostCtx::new(Arc::clone(&self.shared), account, Arc::clone(kv)),
+            limiter: MemoryCap::new(limits.max_memory_bytes),
+        };
+        let mut store = Store::new(self.pre.engine(), ctx);
+        store.limiter(|ctx| &mut ctx.limiter);
+        store.set_epoch_deadline(self.deadline_ticks);
+
+        let wit_event = convert::event_to_wit(account, event);
+        let mut instantiating = true;
+        let result = self.pre.instantiate(&mut store).and_then(|instance| {
+            instantiating = false;
+            instance.call_handle(&mut store, &wit_event)
+        });
+
+        let dropped = store.data().host.log_dropped();
+        if dropped > 0 {
+            tracing::warn!(
+                plugin = %self.shared.name,
+                dropped,
+                cap_bytes = limits.max_log_bytes_per_call,
+                "plugin log records dropped past the per-call cap"
+            );
+        }
+
+        match result {
+            Ok(directives) => self.check_output(directives),
+            Err(error) => Err(fault::classify(
+                &error,
+                FailedCall {
+                    plugin: &self.shared.name,
+                    deadline_ms: limits.deadline_ms,
+                    max_memory_bytes: limits.max_memory_bytes,
+                    memory_refused: store.data().limiter.refused(),
+                    stderr: stderr.contents(),
+                    instantiating,
+                },
+            )),
+        }
+    }
+
+    /// Converts the returned directives, enforcing the directive and reply
+    /// limits. More than one reply is invalid: one callback gets one answer.
+    fn check_output(
+        &self,
+        directives: Vec<bindings::Directive>,
+    ) -> Result<Vec<Directive>, PluginFault> {
+        let limits = &self.shared.limits;
+        let plugin = || self.shared.name.clone();
+        if directives.len() > limits.max_directives {
+            return Err(PluginFault::TooManyDirectives {
+                plugin: plugin(),
+                count: directives.len(),
+                max: limits.max_directives,
+            });
+        }
+
+        let directives: Vec<Directive> = directives
+            .into_iter()
+            .map(convert::directive_from_wit)
+            .collect();
+        let mut replies = 0;
+        for directive in &directives {
+            let Directive::Reply(reply) = directive else {
+                continue;
+            };
+            replies += 1;
+            let bytes = convert::reply_text_bytes(reply);
+            if bytes > limits.max_reply_bytes {
+                return Err(PluginFault::InvalidOutput {
+                    plugin: plugin(),
+                    reason: format!(
+                        "reply of {bytes} text bytes exceeds the limit of {}",
+                        limits.max_reply_bytes
+                    ),
+                });
+            }
+        }
+        if replies > 1 {
+            return Err(PluginFault::InvalidOutput {
+                plugin: plugin(),
+                reason: format!("{replies} reply directives, at most 1 is allowed"),
+            });
+        }
+        Ok(directives)
+    }
+}
