@@ -1,4 +1,31 @@
-//! wxhost: a host for WeChat Official Account callbacks.
+//! wxhost: a host for WeChat Official Account callbacks that runs each
+//! business scenario as a sandboxed WebAssembly component.
+//!
+//! A callback travels through these steps:
+//! 1. [`server`] receives `POST /wechat/{account}` with the raw body;
+//! 2. [`protocol`] checks `signature` (and `msg_signature` for encrypted
+//!    posts), decrypts, and parses the XML into a typed [`protocol::message::Inbound`];
+//! 3. [`dedupe`] claims the callback, so WeChat's retries never run a
+//!    plugin twice;
+//! 4. [`dispatch`] runs the account's plugins in route order ([`routing`])
+//!    inside the [`runtime`], each in a fresh sandboxed instance under a
+//!    deadline and a memory cap;
+//! 5. [`server`] renders the reply, encrypts it for encrypted posts, stores
+//!    it for retries and answers within the reply budget, or answers
+//!    `success`.
+//!
+//! [`config`] describes the TOML file, [`store`] the SQLite database, and
+//! [`cli`] the `wxhost` command.
 
+pub mod accounts;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dedupe;
+pub mod dispatch;
+pub mod logging;
 pub mod protocol;
+pub mod routing;
 pub mod runtime;
+pub mod server;
+pub mod store;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `wxhost` command: see `wxhost --help`.
+
+fn main() -> std::process::ExitCode {
+    wxhost::cli::main()
+}

@@ -28,4 +28,4 @@ pub use reply::{Article, Reply, ReplyContext, ReplyWarning, SUCCESS_BODY, Valida
 pub use signature::{
     compute_msg_signature, compute_signature, verify_msg_signature, verify_signature,
 };
-pub use xml::{Envelope, read_envelope};
+pub use xml::{Envelope, ReplyEnvelope, read_envelope, read_reply_envelope};

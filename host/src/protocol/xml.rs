@@ -94,6 +94,47 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, ParseError> {
     })
 }
 
+/// The four values of an encrypted reply envelope, as a client such as
+/// `wxhost simulate` reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyEnvelope {
+    /// `Encrypt`: the base64 ciphertext.
+    pub encrypt: String,
+    /// `MsgSignature` over the token, `TimeStamp`, `Nonce` and `Encrypt`.
+    pub msg_signature: String,
+    /// `TimeStamp`, in Unix seconds.
+    pub timestamp: String,
+    /// `Nonce`.
+    pub nonce: String,
+}
+
+/// Reads an encrypted reply envelope. Returns `Ok(None)` for a document
+/// without `Encrypt`, such as a plaintext reply.
+///
+/// # Errors
+///
+/// Any [`ParseError`] of the XML reader, or
+/// [`ParseError::MissingElement`] when `Encrypt` is present but
+/// `MsgSignature`, `TimeStamp` or `Nonce` is not.
+pub fn read_reply_envelope(body: &[u8]) -> Result<Option<ReplyEnvelope>, ParseError> {
+    let root = read_document(body)?;
+    let Some(encrypt) = root.child("Encrypt").and_then(Element::value) else {
+        return Ok(None);
+    };
+    let required = |name: &'static str| {
+        root.child(name)
+            .and_then(Element::value)
+            .map(|value| value.trim_ascii().to_owned())
+            .ok_or(ParseError::MissingElement(name))
+    };
+    Ok(Some(ReplyEnvelope {
+        encrypt: encrypt.trim_ascii().to_owned(),
+        msg_signature: required("MsgSignature")?,
+        timestamp: required("TimeStamp")?,
+        nonce: required("Nonce")?,
+    }))
+}
+
 /// Returns whether XML 1.0 allows `c` in a document.
 pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)

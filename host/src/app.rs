@@ -1,0 +1,220 @@
+//! Assembling a running host from a validated [`Config`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::accounts::Account;
+use crate::config::{Config, PluginConfig};
+use crate::dedupe::Deduplicator;
+use crate::dispatch::{Dispatcher, RoutedPlugin};
+use crate::logging::LogIds;
+use crate::routing::RouteRules;
+use crate::runtime::{KvStore, PluginLimits, PluginRuntime, PluginSettings, RuntimeConfig};
+use crate::server::{self, AppState};
+use crate::store::Store;
+
+/// A host ready to serve: the engine, the loaded plugins and the store.
+pub struct Host {
+    pub state: AppState,
+    pub store: Store,
+    pub runtime: PluginRuntime,
+}
+
+impl Host {
+    /// Opens the store, compiles every plugin and resolves every account.
+    /// Fails with an error that names the plugin or account at fault.
+    pub fn build(config: &Config) -> anyhow::Result<Host> {
+        let store_path = config.resolve_path(&config.store.path);
+        let store = Store::open(&store_path)?;
+        let runtime = PluginRuntime::new(RuntimeConfig {
+            max_instances: config.runtime.max_instances,
+            ..RuntimeConfig::default()
+        })
+        .context("failed to start the WebAssembly engine")?;
+
+        let mut plugins = Vec::with_capacity(config.plugins.len());
+        for plugin_config in &config.plugins {
+            let plugin = load_plugin(&runtime, config, plugin_config)?;
+            plugins.push(Arc::new(RoutedPlugin {
+                plugin,
+                rules: RouteRules::from_config(plugin_config),
+            }));
+        }
+
+        let mut accounts = HashMap::new();
+        for account_config in &config.accounts {
+            let route = if account_config.plugins.is_empty() {
+                (0..config.plugins.len()).collect()
+            } else {
+                account_config
+                    .plugins
+                    .iter()
+                    .filter_map(|name| config.plugins.iter().position(|p| &p.name == name))
+                    .collect()
+            };
+            let account = Account::from_config(account_config, route)?;
+            accounts.insert(account.name.clone(), Arc::new(account));
+        }
+
+        let log_ids = match &config.server.log_salt {
+            Some(source) => LogIds::new(
+                source
+                    .resolve()
+                    .map_err(anyhow::Error::msg)?
+                    .expose()
+                    .as_bytes(),
+            ),
+            None => LogIds::random(),
+        };
+        let kv: Arc<dyn KvStore> = Arc::new(StoreKv(store.clone()));
+        let state = AppState {
+            accounts: Arc::new(accounts),
+            dispatcher: Arc::new(Dispatcher::new(plugins, kv)),
+            dedupe: Deduplicator::new(store.clone(), config.server.dedupe_ttl_secs),
+            log_ids,
+            reply_budget: Duration::from_millis(config.server.reply_budget_ms),
+            max_body_bytes: config.server.max_body_bytes,
+        };
+        Ok(Host {
+            state,
+            store,
+            runtime,
+        })
+    }
+}
+
+fn load_plugin(
+    runtime: &PluginRuntime,
+    config: &Config,
+    plugin: &PluginConfig,
+) -> anyhow::Result<crate::runtime::Plugin> {
+    let path = config.resolve_path(&plugin.path);
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("failed to read plugin {} from {}", plugin.name, path.display()))?;
+    let defaults = PluginLimits::default();
+    let limits = PluginLimits {
+        deadline_ms: plugin.limits.deadline_ms.unwrap_or(defaults.deadline_ms),
+        max_memory_bytes: plugin
+            .limits
+            .max_memory_bytes
+            .map_or(defaults.max_memory_bytes, |bytes| bytes as usize),
+        max_log_bytes_per_call: plugin
+            .limits
+            .max_log_bytes_per_call
+            .map_or(defaults.max_log_bytes_per_call, |bytes| bytes as usize),
+        max_directives: plugin
+            .limits
+            .max_directives
+            .map_or(defaults.max_directives, |count| count as usize),
+        max_reply_bytes: plugin
+            .limits
+            .max_reply_bytes
+            .map_or(defaults.max_reply_bytes, |bytes| bytes as usize),
+    };
+    let values: BTreeMap<String, String> = plugin
+        .config
+        .iter()
+        .map(|(key, value)| {
+            let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+            (key.clone(), json)
+        })
+        .collect();
+    let settings = PluginSettings {
+        limits,
+        config: values,
+        kv_granted: plugin.capabilities.iter().any(|c| c == "kv"),
+    };
+    let loaded = runtime
+        .load(&plugin.name, &bytes, settings)
+        .with_context(|| format!("failed to load plugin {} from {}", plugin.name, path.display()))?;
+    tracing::info!(plugin = %plugin.name, hash = %loaded.content_hash(), "plugin loaded");
+    Ok(loaded)
+}
+
+/// The plugin key-value store, backed by the host's database.
+struct StoreKv(Store);
+
+impl KvStore for StoreKv {
+    fn get(&self, account: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0
+            .kv_get(account, plugin, key, unix_now())
+            .map_err(|err| err.to_string())
+    }
+
+    fn set(
+        &self,
+        account: &str,
+        plugin: &str,
+        key: &str,
+        value: &[u8],
+        ttl_seconds: Option<u32>,
+    ) -> Result<(), String> {
+        let expires_at = ttl_seconds.map(|ttl| unix_now() + u64::from(ttl));
+        self.0
+            .kv_set(account, plugin, key, value, expires_at)
+            .map_err(|err| err.to_string())
+    }
+
+    fn delete(&self, account: &str, plugin: &str, key: &str) -> Result<(), String> {
+        self.0
+            .kv_delete(account, plugin, key)
+            .map_err(|err| err.to_string())
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// Binds the configured address and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let host = Host::build(&config)?;
+    let listener = TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "failed to listen on {}; another process may hold the port, so stop it or change server.listen",
+                config.server.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        %address,
+        accounts = host.state.accounts.len(),
+        plugins = config.plugins.len(),
+        "wxhost listening"
+    );
+    server::serve(listener, host.state, shutdown_signal()).await?;
+    tracing::info!("wxhost stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

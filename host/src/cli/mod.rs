@@ -1,0 +1,81 @@
+//! The `wxhost` command line.
+
+mod simulate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Host for WeChat Official Account callbacks with sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "wxhost", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve WeChat callbacks with the plugins named in the config.
+    Serve {
+        /// Path of the TOML config file.
+        #[arg(long, short, default_value = "wxhost.toml")]
+        config: PathBuf,
+    },
+    /// Validate a config file and its plugins without serving.
+    Check {
+        /// Path of the TOML config file.
+        #[arg(long, short, default_value = "wxhost.toml")]
+        config: PathBuf,
+    },
+    /// Play WeChat against a running host: send a signed callback and print the reply.
+    Simulate(simulate::SimulateArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: failed to start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { config } => {
+            let config = Config::load(&config)?;
+            crate::logging::init(config.server.log_format == "json");
+            crate::app::serve(config).await
+        }
+        Command::Check { config } => {
+            let loaded = Config::load(&config)?;
+            crate::logging::init(false);
+            crate::app::Host::build(&loaded)?;
+            println!(
+                "{}: valid ({} accounts, {} plugins)",
+                config.display(),
+                loaded.accounts.len(),
+                loaded.plugins.len()
+            );
+            Ok(())
+        }
+        Command::Simulate(args) => simulate::run(args).await,
+    }
+}

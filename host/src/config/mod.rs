@@ -1,0 +1,241 @@
+//! The host configuration: one TOML file, with secrets taken from
+//! environment variables.
+//!
+//! [`Config::load`] reads the file, resolves secrets and validates the
+//! whole file at once, so an operator sees every problem in one run. Each
+//! problem names its field, for example `accounts[0].encoding_aes_key`.
+
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use secret::{Secret, SecretSource};
+pub use validate::{ConfigError, Problem};
+
+/// Default listen address: loopback only, so a fresh install exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default request body cap. WeChat callbacks are a few KiB; safe-mode
+/// bodies are about three times the plaintext.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default time the host allows itself before it answers `success`.
+/// WeChat drops the connection after 5 s and retries, so the answer must
+/// leave room for the network on both sides.
+pub const DEFAULT_REPLY_BUDGET_MS: u64 = 3000;
+/// Default time a finished reply is kept for WeChat's retries. WeChat
+/// retries three times within about 15 s.
+pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
+
+/// The whole host configuration.
+///
+/// Defaults: `server.listen` is `127.0.0.1:8080`, `server.max_body_bytes`
+/// 65536, `server.reply_budget_ms` 3000, `server.dedupe_ttl_secs` 300,
+/// `store.path` `wxhost.db` next to the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub runtime: RuntimeSection,
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// The directory relative paths in this file resolve against.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[server]`: the HTTP listener and callback handling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Socket address to listen on.
+    pub listen: String,
+    /// Largest accepted request body; larger bodies get HTTP 413.
+    pub max_body_bytes: usize,
+    /// Time from receipt to answer. Past it the host answers `success`.
+    pub reply_budget_ms: u64,
+    /// How long a finished reply is kept to answer WeChat's retries.
+    pub dedupe_ttl_secs: u64,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+    /// Key for the pseudonyms that stand for openids in logs. Without it
+    /// the host picks a random key at startup, so pseudonyms change across
+    /// restarts.
+    pub log_salt: Option<SecretSource>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: DEFAULT_LISTEN.to_owned(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            reply_budget_ms: DEFAULT_REPLY_BUDGET_MS,
+            dedupe_ttl_secs: DEFAULT_DEDUPE_TTL_SECS,
+            log_format: "text".to_owned(),
+            log_salt: None,
+        }
+    }
+}
+
+/// `[store]`: the embedded SQLite database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Database file, relative to the config file's directory.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: PathBuf::from("wxhost.db"),
+        }
+    }
+}
+
+/// `[runtime]`: the WebAssembly engine shared by all plugins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSection {
+    /// Plugin instances that may be alive at once across all callbacks.
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeSection {
+    fn default() -> Self {
+        RuntimeSection { max_instances: 256 }
+    }
+}
+
+/// How an account's callbacks are protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityMode {
+    /// Plaintext, compatible and safe posts are all accepted (each request
+    /// says which it is).
+    Any,
+    /// Only encrypted posts are accepted; a plaintext post gets HTTP 403.
+    Safe,
+}
+
+/// `[[accounts]]`: one official account served by this host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The host's name for the account; the callback URL is `/wechat/{name}`.
+    pub name: String,
+    /// AppID (`wx...`), compared with the id inside encrypted messages.
+    pub appid: String,
+    /// The account's original id (`gh_...`), WeChat's `ToUserName`. Used
+    /// by `wxhost simulate`; callbacks are not rejected on it.
+    #[serde(default)]
+    pub original_id: Option<String>,
+    /// The Token set in the WeChat console.
+    pub token: SecretSource,
+    /// The 43-character EncodingAESKey; required for safe mode.
+    pub encoding_aes_key: Option<SecretSource>,
+    /// AppSecret, for WeChat API calls.
+    pub app_secret: Option<SecretSource>,
+    /// `any` (default) or `safe`.
+    #[serde(default = "default_security")]
+    pub security: SecurityMode,
+    /// Plugins that handle this account's callbacks, in route order. Empty
+    /// means every plugin, in file order.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+}
+
+fn default_security() -> SecurityMode {
+    SecurityMode::Any
+}
+
+/// `[[plugins]]`: one plugin component and what it receives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Unique plugin name, used in logs and kv namespaces.
+    pub name: String,
+    /// Path of the component (`.wasm`), relative to the config file.
+    pub path: PathBuf,
+    /// `MsgType` values this plugin receives (`text`, `image`, ...). `*`
+    /// means all user messages.
+    #[serde(default)]
+    pub messages: Vec<String>,
+    /// `Event` values this plugin receives, matched without regard to ASCII
+    /// case. `*` means all events.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// `EventKey` patterns; when set, an event reaches the plugin only if
+    /// its `EventKey` matches one. A trailing `*` matches any suffix.
+    #[serde(default)]
+    pub event_keys: Vec<String>,
+    /// Host services granted to the plugin. Known: `kv`.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Resource limits; unset fields keep their defaults.
+    #[serde(default)]
+    pub limits: PluginLimitsConfig,
+    /// Values the plugin reads through the `config` import.
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
+}
+
+/// `[plugins.limits]`: per-plugin resource limits. Each unset field takes
+/// the runtime's default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimitsConfig {
+    pub deadline_ms: Option<u64>,
+    pub max_memory_bytes: Option<u64>,
+    pub max_log_bytes_per_call: Option<u32>,
+    pub max_directives: Option<u32>,
+    pub max_reply_bytes: Option<u32>,
+}
+
+impl Config {
+    /// Reads, parses and validates the file at `path`, resolving secrets
+    /// from the environment. Returns every problem found, not just the first.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Config::parse(&text, &base_dir)
+    }
+
+    /// Parses and validates TOML text; relative paths resolve against `base_dir`.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Syntax {
+            message: err.to_string(),
+        })?;
+        config.base_dir = base_dir.to_owned();
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    /// Resolves a path from the file against the config file's directory.
+    pub fn resolve_path(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// Returns the account with this name.
+    pub fn account(&self, name: &str) -> Option<&AccountConfig> {
+        self.accounts.iter().find(|account| account.name == name)
+    }
+}

@@ -1,0 +1,294 @@
+//! Whole-file validation that reports every problem at once.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::{AccountConfig, Config, PluginConfig, SecurityMode};
+use crate::protocol::crypto::AesKey;
+
+/// Capabilities a plugin can be granted.
+pub const KNOWN_CAPABILITIES: &[&str] = &["kv"];
+
+/// `MsgType` values of user messages that routes may name.
+pub const KNOWN_MESSAGE_TYPES: &[&str] = &[
+    "text",
+    "image",
+    "voice",
+    "video",
+    "shortvideo",
+    "location",
+    "link",
+    "file",
+    "*",
+];
+
+/// One problem in the config file: the field path and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid TOML in config file: {message}")]
+    Syntax { message: String },
+    #[error("invalid config ({} problems):\n{}", .0.len(), format_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn format_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("  - {problem}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+}
+
+pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
+    let mut problems = Problems::default();
+    validate_server(config, &mut problems);
+
+    let plugin_names: HashSet<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
+    let mut seen_accounts = HashSet::new();
+    for (index, account) in config.accounts.iter().enumerate() {
+        let field = format!("accounts[{index}]");
+        if !seen_accounts.insert(account.name.as_str()) {
+            problems.add(
+                format!("{field}.name"),
+                format!("duplicate account name {:?}", account.name),
+            );
+        }
+        validate_account(account, &field, &plugin_names, &mut problems);
+    }
+
+    let mut seen_plugins = HashSet::new();
+    for (index, plugin) in config.plugins.iter().enumerate() {
+        let field = format!("plugins[{index}]");
+        if !seen_plugins.insert(plugin.name.as_str()) {
+            problems.add(
+                format!("{field}.name"),
+                format!("duplicate plugin name {:?}", plugin.name),
+            );
+        }
+        validate_plugin(config, plugin, &field, &mut problems);
+    }
+
+    if problems.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(problems.0))
+    }
+}
+
+fn validate_server(config: &Config, problems: &mut Problems) {
+    let server = &config.server;
+    if server.listen.parse::<SocketAddr>().is_err() {
+        problems.add(
+            "server.listen",
+            format!(
+                "{:?} is not a socket address; write it as \"127.0.0.1:8080\"",
+                server.listen
+            ),
+        );
+    }
+    if !(1024..=16 * 1024 * 1024).contains(&server.max_body_bytes) {
+        problems.add(
+            "server.max_body_bytes",
+            format!(
+                "{} is out of range; use 1024 to 16777216",
+                server.max_body_bytes
+            ),
+        );
+    }
+    if !(100..=4500).contains(&server.reply_budget_ms) {
+        problems.add(
+            "server.reply_budget_ms",
+            format!(
+                "{} is out of range; use 100 to 4500 (WeChat waits 5000 ms)",
+                server.reply_budget_ms
+            ),
+        );
+    }
+    if !matches!(server.log_format.as_str(), "text" | "json") {
+        problems.add(
+            "server.log_format",
+            format!("{:?} is not a log format; use \"text\" or \"json\"", server.log_format),
+        );
+    }
+    if let Some(Err(message)) = server.log_salt.as_ref().map(|salt| salt.resolve()) {
+        problems.add("server.log_salt", message);
+    }
+}
+
+fn validate_account(
+    account: &AccountConfig,
+    field: &str,
+    plugin_names: &HashSet<&str>,
+    problems: &mut Problems,
+) {
+    if !is_route_name(&account.name) {
+        problems.add(
+            format!("{field}.name"),
+            format!(
+                "{:?} is not a valid account name; use 1 to 64 letters, digits, '-' or '_'",
+                account.name
+            ),
+        );
+    }
+    if account.appid.is_empty() || !account.appid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        problems.add(
+            format!("{field}.appid"),
+            "the AppID must be non-empty ASCII letters and digits, for example wx1234567890abcdef",
+        );
+    }
+    match account.token.resolve() {
+        Ok(token) => {
+            let token = token.expose();
+            if !(3..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                problems.add(
+                    format!("{field}.token"),
+                    format!(
+                        "the Token must be 3 to 32 ASCII letters or digits (found {} characters)",
+                        token.chars().count()
+                    ),
+                );
+            }
+        }
+        Err(message) => problems.add(format!("{field}.token"), message),
+    }
+    match account.encoding_aes_key.as_ref().map(|source| source.resolve()) {
+        Some(Ok(key)) => {
+            if let Err(err) = AesKey::from_encoding_aes_key(key.expose()) {
+                problems.add(format!("{field}.encoding_aes_key"), err.to_string());
+            }
+        }
+        Some(Err(message)) => problems.add(format!("{field}.encoding_aes_key"), message),
+        None if account.security == SecurityMode::Safe => problems.add(
+            format!("{field}.encoding_aes_key"),
+            "security = \"safe\" needs the account's EncodingAESKey",
+        ),
+        None => {}
+    }
+    if let Some(Err(message)) = account.app_secret.as_ref().map(|source| source.resolve()) {
+        problems.add(format!("{field}.app_secret"), message);
+    }
+    for name in &account.plugins {
+        if !plugin_names.contains(name.as_str()) {
+            problems.add(
+                format!("{field}.plugins"),
+                format!("no [[plugins]] entry is named {name:?}"),
+            );
+        }
+    }
+}
+
+fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems: &mut Problems) {
+    if !is_route_name(&plugin.name) {
+        problems.add(
+            format!("{field}.name"),
+            format!(
+                "{:?} is not a valid plugin name; use 1 to 64 letters, digits, '-' or '_'",
+                plugin.name
+            ),
+        );
+    }
+    let path = config.resolve_path(&plugin.path);
+    if !path.is_file() {
+        problems.add(
+            format!("{field}.path"),
+            format!(
+                "plugin file {} not found; build the plugins first (see README) or fix the path",
+                path.display()
+            ),
+        );
+    }
+    for message_type in &plugin.messages {
+        if !KNOWN_MESSAGE_TYPES.contains(&message_type.as_str()) {
+            problems.add(
+                format!("{field}.messages"),
+                format!(
+                    "unknown message type {message_type:?}; known: {}",
+                    KNOWN_MESSAGE_TYPES.join(", ")
+                ),
+            );
+        }
+    }
+    if plugin.messages.is_empty() && plugin.events.is_empty() {
+        problems.add(
+            format!("{field}.messages"),
+            "the plugin receives nothing; list message types in `messages` or event names in `events`",
+        );
+    }
+    for capability in &plugin.capabilities {
+        if !KNOWN_CAPABILITIES.contains(&capability.as_str()) {
+            problems.add(
+                format!("{field}.capabilities"),
+                format!(
+                    "unknown capability {capability:?}; known: {}",
+                    KNOWN_CAPABILITIES.join(", ")
+                ),
+            );
+        }
+    }
+    validate_limits(plugin, field, problems);
+}
+
+fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) {
+    let limits = &plugin.limits;
+    if let Some(ms) = limits.deadline_ms
+        && !(1..=60_000).contains(&ms)
+    {
+        problems.add(
+            format!("{field}.limits.deadline_ms"),
+            format!("{ms} is out of range; use 1 to 60000"),
+        );
+    }
+    if let Some(bytes) = limits.max_memory_bytes
+        && !(64 * 1024..=1024 * 1024 * 1024).contains(&bytes)
+    {
+        problems.add(
+            format!("{field}.limits.max_memory_bytes"),
+            format!("{bytes} is out of range; use 65536 to 1073741824"),
+        );
+    }
+    if limits.max_directives == Some(0) {
+        problems.add(format!("{field}.limits.max_directives"), "must be at least 1");
+    }
+}
+
+fn is_route_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

@@ -1,0 +1,76 @@
+//! Running an account's plugin route for one callback.
+//!
+//! Plugins run one after another on a blocking thread. The first plugin
+//! that returns a reply answers; a plugin that returns no reply passes the
+//! callback on. A plugin fault (trap, deadline, memory cap, invalid output)
+//! ends the route: the callback is answered with `success` and the fault is
+//! logged with the plugin's name.
+
+use std::sync::Arc;
+
+use crate::protocol::message::Inbound;
+use crate::protocol::reply::Reply;
+use crate::routing::RouteRules;
+use crate::runtime::{Directive, KvStore, Plugin, PluginFault};
+
+/// A loaded plugin with the callbacks it receives.
+pub struct RoutedPlugin {
+    pub plugin: Plugin,
+    pub rules: RouteRules,
+}
+
+/// The result of running a route.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A plugin returned a reply.
+    Reply { plugin: String, reply: Reply },
+    /// No plugin in the route returned a reply.
+    NoReply,
+    /// A plugin failed; the callback gets `success`.
+    Fault { plugin: String, fault: PluginFault },
+}
+
+/// Runs plugin routes against the shared key-value store.
+pub struct Dispatcher {
+    plugins: Vec<Arc<RoutedPlugin>>,
+    kv: Arc<dyn KvStore>,
+}
+
+impl Dispatcher {
+    /// Creates a dispatcher over `plugins`, indexed by route position.
+    pub fn new(plugins: Vec<Arc<RoutedPlugin>>, kv: Arc<dyn KvStore>) -> Dispatcher {
+        Dispatcher { plugins, kv }
+    }
+
+    /// Returns the plugin at `index`.
+    pub fn plugin(&self, index: usize) -> Option<&Arc<RoutedPlugin>> {
+        self.plugins.get(index)
+    }
+
+    /// Runs the plugins at `route` (indexes into this dispatcher's list) in
+    /// order. Blocks while plugins run, so call it from a blocking thread.
+    pub fn run_route(&self, account: &str, route: &[usize], inbound: &Inbound) -> Outcome {
+        for routed in route.iter().filter_map(|&index| self.plugins.get(index)) {
+            if !routed.rules.accepts(inbound) {
+                continue;
+            }
+            let name = routed.plugin.name().to_owned();
+            let directives = match routed.plugin.handle(account, inbound, &self.kv) {
+                Ok(directives) => directives,
+                Err(fault) => return Outcome::Fault { plugin: name, fault },
+            };
+            tracing::debug!(plugin = %name, directives = directives.len(), "plugin returned");
+            let reply = directives.into_iter().find_map(|directive| match directive {
+                Directive::Reply(reply) => Some(reply),
+                Directive::NoReply => None,
+            });
+            if let Some(reply) = reply {
+                return Outcome::Reply {
+                    plugin: name,
+                    reply,
+                };
+            }
+        }
+        Outcome::NoReply
+    }
+}

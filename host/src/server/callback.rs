@@ -1,0 +1,165 @@
+//! Handlers for `GET` and `POST /wechat/{account}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::reply::{HttpReply, render_outcome};
+use crate::accounts::Account;
+use crate::dedupe::{Claim, dedupe_key};
+use crate::dispatch::Outcome;
+use crate::protocol::envelope;
+use crate::protocol::{CallbackError, CallbackQuery};
+use crate::protocol::message::Inbound;
+
+/// `GET /wechat/{account}`: WeChat's URL check. Answers `echostr` verbatim
+/// as text/plain when `signature` matches.
+pub async fn verify_url(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(account) = state.accounts.get(&account) else {
+        return unknown_account();
+    };
+    let query = CallbackQuery::from(&params);
+    match envelope::verify_url(&query, &account.keys.token) {
+        Ok(echostr) => {
+            tracing::info!(account = %account.name, "url verification passed");
+            (
+                [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                echostr,
+            )
+                .into_response()
+        }
+        Err(err) => rejected(&account.name, &err),
+    }
+}
+
+/// `POST /wechat/{account}`: verifies, decrypts and parses the callback,
+/// runs the account's plugins once across WeChat's retries, and answers
+/// within the reply budget.
+pub async fn handle_callback(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let Some(account) = state.accounts.get(&account).cloned() else {
+        return unknown_account();
+    };
+
+    // Verify the signatures, decrypt and parse.
+    let query = CallbackQuery::from(&params);
+    let opened = match envelope::open_callback(&query, &body, &account.keys) {
+        Ok(opened) => opened,
+        Err(err) => return rejected(&account.name, &err),
+    };
+    let inbound = Arc::new(opened.inbound);
+    let sealing = opened
+        .mode
+        .is_encrypted()
+        .then(|| query.nonce.clone().unwrap_or_default());
+
+    // Claim the callback, or answer from the first delivery.
+    let key = dedupe_key(&account.name, &inbound);
+    let claim = match state.dedupe.claim(&key, now_secs()) {
+        Ok(claim) => claim,
+        Err(err) => {
+            tracing::error!(account = %account.name, error = %err, "dedupe store failed");
+            return HttpReply::success().into_response();
+        }
+    };
+    let guard = match claim {
+        Claim::First(guard) => guard,
+        Claim::Finished(stored) => {
+            log_done(&state, &account, &inbound, "duplicate", None, started);
+            return HttpReply::from(stored).into_response();
+        }
+        Claim::InFlight(slot) => {
+            let budget = state.reply_budget.saturating_sub(started.elapsed());
+            let answer = Claim::wait(slot, budget).await;
+            log_done(&state, &account, &inbound, "duplicate", None, started);
+            return answer.map_or_else(HttpReply::success, HttpReply::from).into_response();
+        }
+    };
+
+    // Run the plugins on a blocking thread, bounded by the reply budget.
+    let task = {
+        let dispatcher = state.dispatcher.clone();
+        let account = account.clone();
+        let inbound = inbound.clone();
+        tokio::task::spawn_blocking(move || {
+            dispatcher.run_route(&account.name, &account.route, &inbound)
+        })
+    };
+    let budget = state.reply_budget.saturating_sub(started.elapsed());
+    let outcome = match tokio::time::timeout(budget, task).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(join_error)) => {
+            tracing::error!(account = %account.name, error = %join_error, "plugin task failed");
+            Outcome::NoReply
+        }
+        Err(_elapsed) => {
+            log_done(&state, &account, &inbound, "budget_exceeded", None, started);
+            let reply = HttpReply::success();
+            if let Err(err) = guard.finish(reply.to_stored(), now_secs()) {
+                tracing::error!(account = %account.name, error = %err, "failed to store reply");
+            }
+            return reply.into_response();
+        }
+    };
+
+    // Render, seal, remember and answer.
+    let (reply, plugin, label) = render_outcome(&account, &inbound, outcome, sealing.as_deref());
+    if let Err(err) = guard.finish(reply.to_stored(), now_secs()) {
+        tracing::error!(account = %account.name, error = %err, "failed to store reply");
+    }
+    log_done(&state, &account, &inbound, label, plugin.as_deref(), started);
+    reply.into_response()
+}
+
+fn log_done(
+    state: &AppState,
+    account: &Account,
+    inbound: &Inbound,
+    outcome: &str,
+    plugin: Option<&str>,
+    started: Instant,
+) {
+    tracing::info!(
+        account = %account.name,
+        msg_type = %inbound.msg_type,
+        event = inbound.event.as_deref().unwrap_or(""),
+        user = %state.log_ids.of(&inbound.from_user),
+        plugin = plugin.unwrap_or(""),
+        outcome,
+        latency_us = started.elapsed().as_micros() as u64,
+        "callback answered"
+    );
+}
+
+fn rejected(account: &str, err: &CallbackError) -> Response {
+    let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    tracing::warn!(account = %account, status = status.as_u16(), error = %err, "callback rejected");
+    (status, status.canonical_reason().unwrap_or("rejected")).into_response()
+}
+
+fn unknown_account() -> Response {
+    (StatusCode::NOT_FOUND, "unknown account").into_response()
+}
+
+/// Returns the current Unix time in seconds.
+pub(super) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,101 @@
+//! The embedded SQLite store: plugin key-value data and the finished
+//! replies kept for WeChat's retries.
+//!
+//! One database file serves the whole host. It runs in WAL mode, so
+//! several wxhost processes on one machine can share it.
+
+mod kv;
+mod replies;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use replies::StoredReply;
+
+/// Why a store operation failed. The message never contains stored values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("failed to open the database at {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database operation failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS kv (
+    account    TEXT    NOT NULL,
+    plugin     TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      BLOB    NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (account, plugin, key)
+);
+CREATE TABLE IF NOT EXISTS replies (
+    dedupe_key   TEXT    PRIMARY KEY,
+    content_type TEXT    NOT NULL,
+    body         BLOB    NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replies_expires_at ON replies (expires_at);
+";
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (and creates if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let connection = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Store::init(connection)
+    }
+
+    /// Opens a private in-memory database, for tests and tools.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(connection: Connection) -> Result<Store, StoreError> {
+        connection.busy_timeout(Duration::from_secs(5))?;
+        // WAL lets readers in other processes proceed during writes;
+        // NORMAL sync keeps commits durable across a process crash.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(Store {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent,
+        // because every statement is atomic, so a poisoned lock is reused.
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Deletes expired kv entries and replies; returns how many rows went.
+    pub fn prune_expired(&self, now_secs: u64) -> Result<usize, StoreError> {
+        let connection = self.lock();
+        let now = now_secs as i64;
+        let kv = connection.execute(
+            "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+            [now],
+        )?;
+        let replies = connection.execute("DELETE FROM replies WHERE expires_at <= ?1", [now])?;
+        Ok(kv + replies)
+    }
+}

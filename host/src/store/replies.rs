@@ -1,0 +1,78 @@
+//! Finished callback replies, kept so that WeChat's retries get the same
+//! answer after a restart or from another process.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+
+/// A finished HTTP answer to one callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Store {
+    /// Returns the reply stored under `dedupe_key` unless it expired by `now_secs`.
+    pub fn reply_get(
+        &self,
+        dedupe_key: &str,
+        now_secs: u64,
+    ) -> Result<Option<StoredReply>, StoreError> {
+        let connection = self.lock();
+        let reply = connection
+            .query_row(
+                "SELECT content_type, body FROM replies WHERE dedupe_key = ?1 AND expires_at > ?2",
+                params![dedupe_key, now_secs as i64],
+                |row| {
+                    Ok(StoredReply {
+                        content_type: row.get(0)?,
+                        body: row.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(reply)
+    }
+
+    /// Stores the reply for `dedupe_key` until `expires_at_secs`, replacing
+    /// any older one.
+    pub fn reply_put(
+        &self,
+        dedupe_key: &str,
+        reply: &StoredReply,
+        expires_at_secs: u64,
+    ) -> Result<(), StoreError> {
+        let connection = self.lock();
+        connection.execute(
+            "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                dedupe_key,
+                reply.content_type,
+                reply.body,
+                expires_at_secs as i64
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_round_trip_and_prune() -> Result<(), StoreError> {
+        let store = Store::open_in_memory()?;
+        let reply = StoredReply {
+            content_type: "text/plain".to_owned(),
+            body: b"success".to_vec(),
+        };
+        store.reply_put("demo|u1|42", &reply, 200)?;
+        assert_eq!(store.reply_get("demo|u1|42", 199)?, Some(reply));
+        assert_eq!(store.reply_get("demo|u1|42", 200)?, None);
+        assert_eq!(store.prune_expired(200)?, 1);
+        Ok(())
+    }
+}

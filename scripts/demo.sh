@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the host and the plugins, then serves the demo account on
+# 127.0.0.1:8080 with the embedded SQLite store. Stop it with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/build-plugins.sh
+echo "building the wxhost binary (the first build takes about 10 minutes)" >&2
+cargo build --release -p wxhost
+exec target/release/wxhost serve --config demo/wxhost.toml
