@@ -12,7 +12,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::error::ParseError;
 
 /// Maximum element nesting, counting `<xml>` as level 1. WeChat's deepest
-/// documents (`CopyrightCheckResult/ResultList/item/...`) use 4 levels.
+/// documents (`xml/CopyrightCheckResult/ResultList/item/ArticleIdx`) use 5.
 pub const MAX_DEPTH: usize = 16;
 
 /// One element of a callback document.
