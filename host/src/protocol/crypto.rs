@@ -69,7 +69,7 @@ impl AesKey {
         Self(bytes)
     }
 
-    /// The raw key bytes.
+    /// Returns the raw key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -146,7 +146,7 @@ impl MessageCrypto {
 
     /// Encrypts `msg` with the given 16 random bytes and returns the base64
     /// text for an `Encrypt` element. Callers pass fresh random bytes for
-    /// every reply; fixed bytes make tests deterministic.
+    /// every reply, and tests pass fixed bytes to get fixed output.
     ///
     /// When the plaintext is already a multiple of 32 bytes, a full block of
     /// 32 pad bytes is added. Returns [`CryptoError::MessageTooLong`] for a

@@ -12,8 +12,9 @@ use super::render::cdata_element;
 use super::signature::{compute_msg_signature, verify_msg_signature, verify_signature};
 use super::xml::read_envelope;
 
-/// How one callback request was sent. WeChat decides per request, so the
-/// host detects the mode from each request rather than from configuration.
+/// The encryption mode of one callback request. WeChat chooses it per
+/// request, so the host detects it from each request rather than from
+/// configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// A plain XML body, authenticated only by `signature`.
@@ -25,8 +26,9 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Whether the request was encrypted. Replies to encrypted requests are
-    /// sealed with [`seal_reply`]; the no-reply body `success` never is.
+    /// Returns whether the request was encrypted. Replies to encrypted
+    /// requests are sealed with [`seal_reply`], except the no-reply body
+    /// `success`, which is always sent as is.
     pub fn is_encrypted(self) -> bool {
         self != Mode::Plaintext
     }
@@ -58,12 +60,12 @@ impl fmt::Debug for AccountKeys {
 pub struct Opened {
     /// The parsed callback.
     pub inbound: Inbound,
-    /// How the request was sent.
+    /// The encryption mode of the request.
     pub mode: Mode,
 }
 
 /// Checks the GET URL verification and returns `echostr`, which the server
-/// answers verbatim as the whole body.
+/// sends verbatim as the whole response body.
 ///
 /// # Errors
 ///
@@ -230,7 +232,8 @@ mod tests {
         )
     }
 
-    /// A query signed for `token`; with `encrypt`, also `msg_signature`.
+    /// Builds a query signed for `token`, plus `msg_signature` when `encrypt`
+    /// is given.
     fn query(token: &str, timestamp: &str, nonce: &str, encrypt: Option<&str>) -> CallbackQuery {
         let signature = compute_signature(&[token, timestamp, nonce]);
         let mut pairs = vec![

@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-/// Why an `EncodingAESKey` was rejected.
+/// Errors from decoding an `EncodingAESKey`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum KeyError {
     /// The key does not have exactly 43 characters.
@@ -26,7 +26,7 @@ pub enum KeyError {
     },
 }
 
-/// Why a ciphertext could not be decrypted or a message encrypted.
+/// Errors from decrypting a ciphertext or encrypting a message.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CryptoError {
     /// `Encrypt` is not standard base64.
@@ -56,7 +56,7 @@ pub enum CryptoError {
     },
 }
 
-/// Why a callback body could not be parsed.
+/// Errors from parsing a callback body.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
     /// The body is not well-formed XML.
@@ -64,7 +64,7 @@ pub enum ParseError {
     Malformed {
         /// Byte offset in the decoded body where the reader stopped.
         position: u64,
-        /// What the XML reader reported; it names tags, never text.
+        /// The XML reader's message, which names tags but never text.
         reason: String,
     },
     /// The body contains a `<!DOCTYPE>` or an entity declaration.
@@ -97,7 +97,8 @@ pub enum ParseError {
     InvalidNumber(&'static str),
 }
 
-/// Why a passive reply cannot be sent. The caller answers `success` instead.
+/// Reasons a passive reply cannot be sent. The caller sends `success`
+/// instead.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InvalidReply {
     /// A text reply is empty or whitespace only, which WeChat shows to the
@@ -113,14 +114,14 @@ pub enum InvalidReply {
     /// A news reply has no articles.
     #[error("news reply has no articles")]
     NoArticles,
-    /// `transfer_customer_service` answers an event, but WeChat transfers
-    /// only user messages.
+    /// `transfer_customer_service` responds to an event, but WeChat
+    /// transfers only user messages.
     #[error("transfer_customer_service is valid only after a user message")]
     TransferAfterEvent,
 }
 
-/// Why a callback request was rejected. [`CallbackError::http_status`] gives
-/// the HTTP status to answer with.
+/// Reasons a callback request was rejected. [`CallbackError::http_status`]
+/// gives the HTTP status of the response.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CallbackError {
     /// A required query parameter is absent or empty.

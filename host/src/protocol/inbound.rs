@@ -174,18 +174,19 @@ impl<'a> Fields<'a> {
         self.take(name).map(|element| Fields::new(element, &path))
     }
 
-    /// The text of a child, or `None` when absent, empty or whitespace only.
+    /// Returns the text of a child, or `None` when it is absent, empty or
+    /// whitespace only.
     pub(crate) fn text(&mut self, name: &str) -> Option<String> {
         self.take(name).and_then(Element::value).map(str::to_owned)
     }
 
-    /// The text of a child exactly as sent, even when whitespace only.
+    /// Returns the text of a child exactly as sent, even when whitespace only.
     pub(crate) fn exact(&mut self, name: &str) -> Option<String> {
         self.take(name).map(|element| element.text.clone())
     }
 
-    /// A numeric child. An empty one gives `None`; one that does not parse
-    /// gives `None` and stays unused, so it lands in `extra`.
+    /// Parses a numeric child. An empty one gives `None`. One that does not
+    /// parse also gives `None` but stays unused, so it lands in `extra`.
     pub(crate) fn number<T>(&mut self, name: &str, parse: fn(&str) -> Option<T>) -> Option<T> {
         let index = self.position(name)?;
         let text = self.element.children[index].text.trim();

@@ -27,7 +27,7 @@ pub struct Inbound {
     pub create_time: u64,
     /// `MsgType` exactly as sent.
     pub msg_type: String,
-    /// `MsgId` of a user message; `None` for events and for an empty or
+    /// `MsgId` of a user message. `None` for events and for an empty or
     /// unparseable `MsgId`.
     pub msg_id: Option<u64>,
     /// `Event` exactly as sent; `None` for user messages.
@@ -44,7 +44,7 @@ pub struct Inbound {
     pub extra: Vec<Field>,
 }
 
-/// What a callback carries.
+/// The content of a callback: a user message or an event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
     /// A user message.
@@ -59,7 +59,7 @@ pub enum Message {
     /// `text`.
     Text {
         /// `Content` exactly as sent, whitespace included, with characters
-        /// that XML 1.0 forbids removed; empty when absent.
+        /// that XML 1.0 forbids removed. Empty when absent.
         content: String,
         /// `bizmsgmenuid`: the item id when the follower tapped an item of a
         /// customer-service menu message.
@@ -240,7 +240,7 @@ pub enum Event {
     },
     /// An `Event` outside the model; its elements are in `Inbound::extra`.
     Unknown {
-        /// The `Event` name as sent; empty when `Event` is absent.
+        /// The `Event` name as sent, or empty when `Event` is absent.
         name: String,
         /// `EventKey`, when present and not empty.
         event_key: Option<String>,
@@ -263,9 +263,9 @@ pub struct ScanCode {
 pub struct SendPics {
     /// `EventKey`: the menu button key.
     pub key: String,
-    /// `SendPicsInfo/Count`; the number of `PicMd5Sum` entries when absent.
+    /// `SendPicsInfo/Count`, or the number of `PicMd5Sum` entries when absent.
     pub count: u32,
-    /// `PicList/item/PicMd5Sum` of each picture; empty for an empty `PicList`.
+    /// `PicList/item/PicMd5Sum` of each picture, empty for an empty `PicList`.
     pub pic_md5_sums: Vec<String>,
 }
 

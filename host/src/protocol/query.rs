@@ -28,7 +28,7 @@ pub struct CallbackQuery {
 
 impl CallbackQuery {
     /// Builds the query from decoded name/value pairs. Unknown names are
-    /// ignored; for a repeated name the first value wins.
+    /// ignored, and for a repeated name the first non-empty value wins.
     pub fn from_pairs<I, K, V>(pairs: I) -> Self
     where
         I: IntoIterator<Item = (K, V)>,
@@ -55,8 +55,8 @@ impl CallbackQuery {
         query
     }
 
-    /// Whether the body is encrypted: `encrypt_type` is `aes` (in any ASCII
-    /// case) or `msg_signature` is present.
+    /// Returns whether the body is encrypted: `encrypt_type` is `aes` (in
+    /// any ASCII case) or `msg_signature` is present.
     pub fn is_encrypted(&self) -> bool {
         let aes = self
             .encrypt_type

@@ -26,8 +26,8 @@ pub struct RenderedReply {
 ///
 /// # Errors
 ///
-/// [`InvalidReply`] when the reply breaks WeChat's rules; the caller
-/// answers [`SUCCESS_BODY`](super::reply::SUCCESS_BODY) instead.
+/// [`InvalidReply`] when the reply breaks WeChat's rules. The caller sends
+/// [`SUCCESS_BODY`](super::reply::SUCCESS_BODY) instead.
 pub fn render_reply(
     reply: &Reply,
     to_user: &str,

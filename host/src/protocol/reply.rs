@@ -14,10 +14,10 @@ pub const SUCCESS_BODY: &str = "success";
 /// WeChat shows only one.
 pub const MAX_ARTICLES_AFTER_EVENT: usize = 8;
 
-/// A passive reply, the body of the HTTP answer to one callback.
+/// A passive reply: the body of the HTTP response to one callback.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
-    /// Text shown to the follower; it may contain newlines and
+    /// Text shown to the follower. It may contain newlines and
     /// `<a href="...">` links.
     Text(String),
     /// An image, by temporary or permanent media id.
@@ -75,7 +75,8 @@ pub struct Article {
     pub url: String,
 }
 
-/// What a reply answers, which decides the rules it must follow.
+/// The kind of callback a reply responds to, which decides the rules the
+/// reply must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyContext {
     /// A user message (text, image, voice, video, short video, location,
@@ -139,7 +140,7 @@ impl Reply {
     ///
     /// [`InvalidReply`] for an empty or whitespace-only text, an empty media
     /// id, a music reply without thumb media id, news without articles, or
-    /// `transfer_customer_service` after an event. The caller answers
+    /// `transfer_customer_service` after an event. The caller sends
     /// [`SUCCESS_BODY`] instead.
     pub fn validate(&self, context: ReplyContext) -> Result<ValidatedReply, InvalidReply> {
         let mut warnings = Vec::new();

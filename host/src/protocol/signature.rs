@@ -50,7 +50,7 @@ pub fn verify_msg_signature(
 }
 
 fn constant_time_eq(expected: &str, actual: &str) -> bool {
-    // NB: `ct_eq` on slices of different lengths returns false at once; the
+    // NB: `ct_eq` on slices of different lengths returns false at once. The
     // length of a SHA-1 hex string is public, so that leaks nothing.
     expected.as_bytes().ct_eq(actual.as_bytes()).into()
 }

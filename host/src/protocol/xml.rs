@@ -12,7 +12,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::error::ParseError;
 
 /// Maximum element nesting, counting `<xml>` as level 1. WeChat's deepest
-/// documents (`CopyrightCheckResult/ResultList/item/...`) use 4 levels.
+/// documents (`xml/CopyrightCheckResult/ResultList/item/ArticleIdx`) use 5.
 pub const MAX_DEPTH: usize = 16;
 
 /// One element of a callback document.
@@ -20,7 +20,7 @@ pub const MAX_DEPTH: usize = 16;
 pub(crate) struct Element {
     pub name: String,
     /// The text content. CDATA sections and entity references are kept
-    /// exactly; bare text is trimmed at both ends of the element.
+    /// exactly, and bare text is trimmed at both ends of the element.
     pub text: String,
     pub children: Vec<Element>,
     /// The source between the start and end tags, trimmed, for elements
@@ -45,7 +45,7 @@ impl Element {
         }
     }
 
-    /// The text of a leaf element, or the inner XML of a nested one.
+    /// Returns the text of a leaf element, or the inner XML of a nested one.
     pub fn raw_value(&self) -> &str {
         if self.children.is_empty() {
             &self.text
@@ -257,7 +257,7 @@ impl<'a> TreeBuilder<'a> {
         Ok(())
     }
 
-    /// Closes the innermost element; `inner_end` is where its end tag starts.
+    /// Closes the innermost element, whose end tag starts at `inner_end`.
     fn close(&mut self, inner_end: usize) -> Result<(), ParseError> {
         let open = self.stack.pop().ok_or(ParseError::TrailingContent)?;
         let inner_xml = self
