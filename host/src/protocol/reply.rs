@@ -4,8 +4,12 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Text(String),
-    Image { media_id: String },
-    Voice { media_id: String },
+    Image {
+        media_id: String,
+    },
+    Voice {
+        media_id: String,
+    },
     Video {
         media_id: String,
         title: Option<String>,
@@ -19,7 +23,9 @@ pub enum Reply {
         thumb_media_id: String,
     },
     News(Vec<Article>),
-    TransferCustomerService { kf_account: Option<String> },
+    TransferCustomerService {
+        kf_account: Option<String>,
+    },
 }
 
 /// One news article.
