@@ -307,9 +307,12 @@ async fn qrcode_image_and_json_error() {
 
     let image = s.client.show_qrcode(&ticket.ticket).await.unwrap();
     assert_eq!(&image[..3], [0xFF, 0xD8, 0xFF]);
-    let shown = &s.fake.requests_to("/cgi-bin/showqrcode")[0];
-    assert_eq!(shown.query_param("ticket"), Some(ticket.ticket.as_str()));
-    assert_eq!(shown.access_token, None);
+    let image_request = &s.fake.requests_to("/cgi-bin/showqrcode")[0];
+    assert_eq!(
+        image_request.query_param("ticket"),
+        Some(ticket.ticket.as_str())
+    );
+    assert_eq!(image_request.access_token, None);
 
     let err = s.client.show_qrcode("gQunknown").await.unwrap_err();
     assert_eq!(err.errcode(), Some(40097));

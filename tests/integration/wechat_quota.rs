@@ -98,7 +98,8 @@ async fn reply_count_typed_not_retried_c35() {
     assert_eq!(s.fake.requests_to(CUSTOM_SEND).len(), 4);
     assert_eq!(s.broker.fetches(), 1);
     let again = s.client.send_custom(&text("hi")).await.unwrap_err();
-    assert!(again.is_local() && again.is_reply_count_exceeded());
+    assert!(again.is_local(), "{again:?}");
+    assert!(again.is_reply_count_exceeded(), "{again:?}");
     assert_eq!(s.fake.requests_to(CUSTOM_SEND).len(), 4);
 }
 
@@ -119,9 +120,10 @@ async fn daily_quota_typed_not_retried_c35() {
     assert!(err.is_quota_exhausted());
     assert_eq!(s.fake.requests_to(QRCODE).len(), 2);
     assert_eq!(s.broker.fetches(), 1);
-    // wxhost now knows the quota is gone and stops locally.
+    // wxhost has recorded the exhausted quota and now rejects locally.
     let again = s.client.create_qrcode(&qr()).await.unwrap_err();
-    assert!(again.is_local() && again.is_quota_exhausted());
+    assert!(again.is_local(), "{again:?}");
+    assert!(again.is_quota_exhausted(), "{again:?}");
     assert_eq!(s.fake.requests_to(QRCODE).len(), 2);
 }
 
@@ -131,7 +133,8 @@ async fn closed_window_rejected_before_request() {
 
     let err = s.client.send_custom(&text("hi")).await.unwrap_err();
 
-    assert!(err.is_local() && err.is_reply_window_closed(), "{err:?}");
+    assert!(err.is_local(), "{err:?}");
+    assert!(err.is_reply_window_closed(), "{err:?}");
     assert_eq!(err.errcode(), Some(45015));
     assert!(s.fake.requests().is_empty());
 }
@@ -151,7 +154,8 @@ async fn follow_window_three_then_local_rejection() {
 
     let err = s.client.send_custom(&text("hi")).await.unwrap_err();
 
-    assert!(err.is_local() && err.is_reply_count_exceeded(), "{err:?}");
+    assert!(err.is_local(), "{err:?}");
+    assert!(err.is_reply_count_exceeded(), "{err:?}");
     assert_eq!(err.errcode(), Some(45047));
     assert_eq!(s.fake.requests_to(CUSTOM_SEND).len(), 3);
     assert_eq!(s.fake.deliveries().len(), 3);

@@ -102,8 +102,8 @@ pub fn wire(
     }
 }
 
-/// A broker of its own on the SQLite file at `path`, as a second process
-/// would have.
+/// Creates a broker with its own connection to the SQLite file at `path`,
+/// as a second process would have.
 pub fn broker_on_file(base_url: &str, path: &Path, mode: TokenMode) -> Arc<TokenBroker> {
     let store = Arc::new(SqliteStore::open(path).expect("file store"));
     Arc::new(TokenBroker::new(

@@ -100,8 +100,8 @@ async fn replaced_token_not_refetched() {
     let s = setup(classic_options(Duration::ZERO)).await;
     let t1 = s.broker.token().await.unwrap();
     let t2 = s.broker.refresh_after_failure(t1.as_str()).await.unwrap();
-    // A second caller reports the same failed token: the cache already
-    // holds a newer one, so there is no fetch.
+    // A second caller reports the same failed token. The cache already
+    // contains a newer one, so there is no fetch.
     let again = s.broker.refresh_after_failure(t1.as_str()).await.unwrap();
     assert_eq!(again, t2);
     assert_eq!(s.broker.fetches(), 2);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::debug;
 
-use super::api::{self, Answer, ApiRequest};
+use super::api::{self, ApiRequest, FakeResponse};
 use super::state::{FakeState, Injection, Interaction, RecordedRequest, fail};
 use super::token;
 
@@ -31,7 +31,7 @@ pub(crate) fn admin_routes() -> Router<FakeState> {
         .route("/clock", post(clock))
 }
 
-/// Records a WeChat call, applies any injected fault and answers it.
+/// Records a WeChat call, applies any injected fault and responds.
 pub(crate) async fn entry(
     State(state): State<FakeState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -79,7 +79,7 @@ pub(crate) async fn entry(
         }
     }
 
-    // Step 3: answer.
+    // Step 3: respond.
     let peer_ip = peer.ip();
     match (method, path.as_str()) {
         (Method::GET, "/cgi-bin/token") => {
@@ -107,11 +107,11 @@ pub(crate) async fn entry(
                 body: &body,
             };
             match api::handle(&state, &request) {
-                Answer::Json(value) => Json(value).into_response(),
-                Answer::Image(bytes) => {
+                FakeResponse::Json(value) => Json(value).into_response(),
+                FakeResponse::Image(bytes) => {
                     ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response()
                 }
-                Answer::NotFound => {
+                FakeResponse::NotFound => {
                     (StatusCode::NOT_FOUND, Json(fail(40066, "invalid url"))).into_response()
                 }
             }
@@ -119,8 +119,8 @@ pub(crate) async fn entry(
     }
 }
 
-/// A response whose body fails after the headers, so the client sees the
-/// connection break.
+/// Builds a response whose body fails after the headers, so the client
+/// sees the connection break.
 fn dropped_connection() -> Response {
     let failing = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the fake"))

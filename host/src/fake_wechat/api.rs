@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::state::{Delivery, FakeState, Window, fail, ok};
 
-/// What the fake answers.
-pub(crate) enum Answer {
+/// The fake's response to one call.
+pub(crate) enum FakeResponse {
     Json(Value),
     Image(Vec<u8>),
     NotFound,
@@ -39,21 +39,21 @@ impl ApiRequest<'_> {
     }
 }
 
-/// Answers one business API call.
-pub(crate) fn handle(state: &FakeState, request: &ApiRequest<'_>) -> Answer {
+/// Handles one business API call.
+pub(crate) fn handle(state: &FakeState, request: &ApiRequest<'_>) -> FakeResponse {
     if request.path == "/cgi-bin/showqrcode" {
         let known = request
             .param("ticket")
             .is_some_and(|t| state.lock().tickets.contains(t));
         return if known {
-            Answer::Image(FAKE_JPEG.to_vec())
+            FakeResponse::Image(FAKE_JPEG.to_vec())
         } else {
-            Answer::Json(fail(40097, "invalid args"))
+            FakeResponse::Json(fail(40097, "invalid args"))
         };
     }
     let appid = match state.check_token(request.access_token) {
         Ok(appid) => appid,
-        Err(answer) => return Answer::Json(answer),
+        Err(answer) => return FakeResponse::Json(answer),
     };
     let is_multipart = request
         .content_type
@@ -62,15 +62,15 @@ pub(crate) fn handle(state: &FakeState, request: &ApiRequest<'_>) -> Answer {
         Value::Null
     } else {
         if has_non_ascii_escape(request.body) {
-            return Answer::Json(fail(40033, "invalid charset. please check your request"));
+            return FakeResponse::Json(fail(40033, "invalid charset. please check your request"));
         }
         match serde_json::from_slice(request.body) {
             Ok(body) => body,
-            Err(_) => return Answer::Json(fail(47001, "data format error")),
+            Err(_) => return FakeResponse::Json(fail(47001, "data format error")),
         }
     };
     if let Err(answer) = state.count_call(&appid, request.path) {
-        return Answer::Json(answer);
+        return FakeResponse::Json(answer);
     }
     let answer = match request.path {
         "/cgi-bin/message/custom/send" => custom_send(state, &appid, &body),
@@ -88,9 +88,9 @@ pub(crate) fn handle(state: &FakeState, request: &ApiRequest<'_>) -> Answer {
         "/cgi-bin/menu/delete" => menu_delete(state, &appid),
         "/cgi-bin/menu/get" => menu_get(state, &appid),
         "/cgi-bin/openapi/quota/get" => quota_get(state, &appid, &body),
-        _ => return Answer::NotFound,
+        _ => return FakeResponse::NotFound,
     };
-    Answer::Json(answer)
+    FakeResponse::Json(answer)
 }
 
 /// WeChat rejects `\uXXXX` escapes of non-ASCII characters with 40033.

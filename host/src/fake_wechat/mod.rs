@@ -7,7 +7,7 @@
 //!
 //! - `GET /cgi-bin/token` issues a new token per call. Earlier classic
 //!   tokens of the account stay valid for [`FakeConfig::classic_overlap`]
-//!   (5 minutes by default), then answer 40001.
+//!   (5 minutes by default), then get 40001.
 //! - `POST /cgi-bin/stable_token` returns the current stable token, and a
 //!   new one only within the last [`FakeConfig::stable_rotate_before`]
 //!   before expiry. `force_refresh: true` revokes the current token at
@@ -17,7 +17,7 @@
 //! - Unknown appid: 40013. Wrong secret: 40125 on `stable_token`, 40001 on
 //!   `token`. With [`FakeConfig::ip_whitelist`] set, other callers get 40164
 //!   with their IP in errmsg.
-//! - A revoked or unknown token answers 40001 and an expired one 42001,
+//! - A revoked or unknown token gets 40001 and an expired one 42001,
 //!   with errmsg ending in ` rid: ...`.
 //! - Every API counts against [`FakeConfig::daily_limits`]; a full counter
 //!   answers 45009.
@@ -67,7 +67,7 @@ pub const DEFAULT_APPID: &str = "wx1234567890abcdef";
 /// The AppSecret of the default fake account.
 pub const DEFAULT_SECRET: &str = "fake-app-secret-0123456789abcdef";
 
-/// One account the fake knows.
+/// An account configured in the fake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeAccount {
     pub appid: String,
@@ -76,11 +76,14 @@ pub struct FakeAccount {
 
 /// Settings of the fake.
 ///
-/// Defaults: one account ([`DEFAULT_APPID`], [`DEFAULT_SECRET`]), tokens
-/// valid 7200 s, classic overlap 300 s, stable rotation 300 s before
-/// expiry, 20 forced refreshes a day at least 30 s apart, no IP whitelist,
-/// WeChat's documented daily quotas for the APIs it serves, windows
-/// enforced, tags visible at once.
+/// Defaults:
+/// - one account, [`DEFAULT_APPID`] with [`DEFAULT_SECRET`];
+/// - tokens valid 7200 s, classic overlap 300 s, stable rotation 300 s
+///   before expiry;
+/// - 20 forced refreshes a day, at least 30 s apart;
+/// - no IP whitelist;
+/// - WeChat's documented daily quotas for the APIs the fake serves;
+/// - customer-service windows enforced, new tags visible at once.
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub accounts: Vec<FakeAccount>,
@@ -97,7 +100,8 @@ pub struct FakeConfig {
     pub daily_limits: BTreeMap<String, u64>,
     /// Whether customer-service sends need an open window.
     pub enforce_reply_windows: bool,
-    /// How long a new tag answers 45159 on tagging calls.
+    /// Delay after creation during which tagging calls with the new tag
+    /// get 45159.
     pub tag_visible_after: Duration,
 }
 

@@ -65,13 +65,13 @@ pub struct Injection {
     /// How many calls the fault applies to; 1 when absent.
     #[serde(default = "one")]
     pub times: u32,
-    /// Answer with this errcode instead of handling the call.
+    /// Respond with this errcode instead of handling the call.
     #[serde(default)]
     pub errcode: Option<i64>,
     /// errmsg for `errcode`; a ` rid: ...` suffix is appended.
     #[serde(default)]
     pub errmsg: Option<String>,
-    /// Wait this long before answering.
+    /// Wait this long before responding.
     #[serde(default)]
     pub delay_ms: Option<u64>,
     /// Send the headers, then break the connection.
@@ -83,7 +83,7 @@ fn one() -> u32 {
     1
 }
 
-/// What a follower did, as told to the fake through `/fake/interactions`.
+/// A follower action, reported to the fake through `/fake/interactions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interaction {
@@ -121,7 +121,7 @@ pub(crate) struct IssuedToken {
     pub appid: String,
     pub kind: TokenKind,
     pub expires_at_ms: i64,
-    /// From this time on the token answers 40001.
+    /// Time from which requests with the token get 40001.
     pub revoked_at_ms: Option<i64>,
 }
 
@@ -279,8 +279,8 @@ impl FakeState {
         }
     }
 
-    /// Returns whether `token` is valid now: `Ok(appid)`, or the errcode
-    /// answer WeChat gives for it.
+    /// Returns the token's appid when `token` is valid now, or the errcode
+    /// response WeChat sends for it.
     pub(crate) fn check_token(&self, token: Option<&str>) -> Result<String, Value> {
         let now = self.now_ms();
         let Some(token) = token.filter(|t| !t.is_empty()) else {
@@ -303,7 +303,7 @@ impl FakeState {
         Ok(issued.appid.clone())
     }
 
-    /// Counts one call of `path` for `appid`, or returns the 45009 answer.
+    /// Counts one call of `path` for `appid`, or returns the 45009 response.
     pub(crate) fn count_call(&self, appid: &str, path: &str) -> Result<(), Value> {
         let day = cst_day(self.now_ms());
         let mut inner = self.lock();
@@ -351,7 +351,7 @@ impl FakeState {
     }
 }
 
-/// Builds an error answer whose errmsg ends in a ` rid: ...` suffix, as
+/// Builds an error response whose errmsg ends in a ` rid: ...` suffix, as
 /// WeChat's do.
 pub(crate) fn fail(errcode: i64, errmsg: &str) -> Value {
     let rid = format!(

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use super::state::{FakeState, IssuedToken, TokenKind, cst_day, fail};
 
-/// Answers `GET /cgi-bin/token` for the query `params`.
+/// Handles `GET /cgi-bin/token` with the query `params` and returns the
+/// JSON response.
 pub(crate) fn classic(state: &FakeState, peer: IpAddr, params: &[(String, String)]) -> Value {
     let param = |name: &str| {
         params
@@ -30,7 +31,7 @@ pub(crate) fn classic(state: &FakeState, peer: IpAddr, params: &[(String, String
         return fail(40002, "invalid grant_type");
     }
     let appid = param("appid").unwrap_or_default();
-    // WeChat answers a wrong secret on this endpoint with 40001.
+    // WeChat rejects a wrong secret on this endpoint with 40001.
     if let Err(answer) = check_credentials(state, appid, param("secret"), 40001) {
         return answer;
     }
@@ -56,7 +57,8 @@ pub(crate) fn classic(state: &FakeState, peer: IpAddr, params: &[(String, String
     json!({ "access_token": token, "expires_in": expires_in })
 }
 
-/// Answers `POST /cgi-bin/stable_token` for the JSON `body`.
+/// Handles `POST /cgi-bin/stable_token` with the JSON `body` and returns
+/// the JSON response.
 pub(crate) fn stable(state: &FakeState, peer: IpAddr, body: &Value) -> Value {
     if let Some(answer) = check_whitelist(state, peer) {
         return answer;
@@ -136,7 +138,7 @@ fn current_stable(state: &FakeState, appid: &str, now: i64) -> Option<(String, i
 
 /// Returns `Ok(true)` and records the refresh when a forced refresh is
 /// allowed, `Ok(false)` when the last one was too recent, and the 45009
-/// answer when today's budget is used up.
+/// response when today's budget is used up.
 fn force_allowed(state: &FakeState, appid: &str, now: i64) -> Result<bool, Value> {
     let config = &state.config;
     let mut inner = state.lock();
@@ -198,7 +200,7 @@ fn check_credentials(
     Ok(())
 }
 
-/// Returns the 40164 answer when an IP whitelist is set and `peer` is not
+/// Returns the 40164 response when an IP whitelist is set and `peer` is not
 /// in it.
 pub(crate) fn check_whitelist(state: &FakeState, peer: IpAddr) -> Option<Value> {
     let whitelist = state.config.ip_whitelist.as_ref()?;

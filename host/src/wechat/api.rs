@@ -5,13 +5,13 @@ use serde_json::json;
 
 use super::client::WeChatClient;
 use super::error::ApiError;
-use super::http::{Answer, Call, Host, Payload, decode};
-use super::menu::{ConditionalMenuRequest, MatchRule, Menu, MenuIdAnswer, MenuInfo};
+use super::http::{Call, Host, Payload, ResponseBody, decode};
+use super::menu::{ConditionalMenuRequest, MatchRule, Menu, MenuIdResponse, MenuInfo};
 use super::message::{CustomMessage, TemplateMessage, TemplateSent, TypingCommand};
 use super::qrcode::{QrCodeRequest, QrTicket};
 use super::user::{
-    ApiQuota, ApiQuotaAnswer, MAX_BATCHGET, MAX_TAGGING, MediaType, Tag, TagAnswer, UploadedMedia,
-    UserInfo, UserInfoList,
+    ApiQuota, ApiQuotaResponse, MAX_BATCHGET, MAX_TAGGING, MediaType, Tag, TagResponse,
+    UploadedMedia, UserInfo, UserInfoList,
 };
 
 const CUSTOM_SEND: &str = "/cgi-bin/message/custom/send";
@@ -70,8 +70,8 @@ impl WeChatClient {
         call.host = Host::Mp;
         call.binary = true;
         match self.execute_without_token(&call).await? {
-            Answer::Binary(bytes) => Ok(bytes),
-            Answer::Json(_) => Err(ApiError::Decode {
+            ResponseBody::Binary(bytes) => Ok(bytes),
+            ResponseBody::Json(_) => Err(ApiError::Decode {
                 api: SHOW_QRCODE.to_owned(),
                 reason: "expected an image".to_owned(),
             }),
@@ -124,7 +124,7 @@ impl WeChatClient {
     pub async fn create_tag(&self, name: &str) -> Result<Tag, ApiError> {
         let call =
             Call::new(Method::POST, TAGS_CREATE).json(&json!({ "tag": { "name": name } }))?;
-        let answer: TagAnswer = self.json(&call).await?;
+        let answer: TagResponse = self.json(&call).await?;
         Ok(answer.tag)
     }
 
@@ -178,7 +178,7 @@ impl WeChatClient {
             matchrule: rule,
         };
         let call = Call::new(Method::POST, MENU_ADD_CONDITIONAL).json(&body)?;
-        let answer: MenuIdAnswer = self.json(&call).await?;
+        let answer: MenuIdResponse = self.json(&call).await?;
         Ok(match answer.menuid {
             serde_json::Value::String(id) => id,
             other => other.to_string(),
@@ -207,7 +207,7 @@ impl WeChatClient {
             ));
         }
         let call = Call::new(Method::POST, QUOTA_GET).json(&json!({ "cgi_path": cgi_path }))?;
-        let answer: ApiQuotaAnswer = self.json(&call).await?;
+        let answer: ApiQuotaResponse = self.json(&call).await?;
         Ok(answer.quota)
     }
 

@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 
 use super::errcode;
 use super::error::{ApiError, LimitOrigin};
-use super::http::{Answer, ApiHttp, Call};
+use super::http::{ApiHttp, Call, ResponseBody};
 use super::quota::{InteractionKind, QuotaGuard};
 use super::retry::TagRetryPolicy;
 use super::token::TokenBroker;
@@ -88,7 +88,7 @@ impl WeChatClient {
         &self,
         call: &Call,
         follower: Option<&str>,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<ResponseBody, ApiError> {
         let result = self.execute_inner(call, follower).await;
         if let Err(err) = &result {
             self.after_failure(call.path, follower, err);
@@ -96,7 +96,11 @@ impl WeChatClient {
         result
     }
 
-    async fn execute_inner(&self, call: &Call, follower: Option<&str>) -> Result<Answer, ApiError> {
+    async fn execute_inner(
+        &self,
+        call: &Call,
+        follower: Option<&str>,
+    ) -> Result<ResponseBody, ApiError> {
         if let Some(openid) = follower {
             self.quota.reserve_reply(&self.account, openid)?;
         }
@@ -148,8 +152,8 @@ impl WeChatClient {
             .then_some(policy)
     }
 
-    /// Logs the failure and lets the quota guard learn from WeChat's limit
-    /// answers.
+    /// Logs the failure and records WeChat's limit errors in the quota
+    /// guard.
     fn after_failure(&self, api: &str, follower: Option<&str>, err: &ApiError) {
         if err.is_local() {
             debug!(account = %self.account, api, error = %err, "WeChat API call rejected locally");
@@ -168,7 +172,10 @@ impl WeChatClient {
     }
 
     /// Sends a call that needs no access token and counts no quota.
-    pub(crate) async fn execute_without_token(&self, call: &Call) -> Result<Answer, ApiError> {
+    pub(crate) async fn execute_without_token(
+        &self,
+        call: &Call,
+    ) -> Result<ResponseBody, ApiError> {
         let result = self
             .http
             .send_with_backoff(&self.account, call, None, &|| Ok(()))

@@ -25,7 +25,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to.
+/// A clock that moves only when [`ManualClock::advance`] is called.
 #[derive(Debug)]
 pub struct ManualClock {
     now_ms: Mutex<i64>,

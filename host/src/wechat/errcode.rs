@@ -1,6 +1,6 @@
 //! Named WeChat API error codes.
 //!
-//! WeChat answers most failures with HTTP 200 and a JSON body
+//! WeChat reports most failures with HTTP 200 and a JSON body
 //! `{"errcode": N, "errmsg": "... rid: ..."}`. Success is errcode 0 or a
 //! body without `errcode`.
 

@@ -9,10 +9,10 @@ use std::fmt;
 use super::errcode;
 use super::store::StoreError;
 
-/// Why a WeChat API call failed.
+/// The failure of a WeChat API call.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// WeChat answered with a non-zero errcode that no other variant covers.
+    /// WeChat returned a non-zero errcode that no other variant covers.
     #[error("{api} failed with errcode {errcode}: {errmsg}")]
     Api {
         /// The API path, for example `/cgi-bin/message/custom/send`.
@@ -59,7 +59,7 @@ pub enum ApiError {
         source: reqwest::Error,
     },
 
-    /// WeChat's answer is not the JSON (or binary) the API documents.
+    /// WeChat's response is not the JSON (or binary) the API documents.
     #[error("response of {api} does not decode: {reason}")]
     Decode { api: String, reason: String },
 
@@ -68,7 +68,7 @@ pub enum ApiError {
     Store(#[from] StoreError),
 }
 
-/// Which limit stopped a call. Each kind has the errcode WeChat uses for it.
+/// The limit that stopped a call. Each kind has the errcode WeChat uses for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitKind {
     /// The API's daily quota is used up (45009).
@@ -82,7 +82,7 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
-    /// Returns the errcode WeChat answers for this limit.
+    /// Returns the errcode WeChat returns for this limit.
     pub fn errcode(self) -> i64 {
         match self {
             Self::DailyQuota => errcode::API_DAILY_QUOTA,
@@ -115,7 +115,7 @@ impl fmt::Display for LimitKind {
     }
 }
 
-/// Where a limit was applied.
+/// The side that applied a limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LimitOrigin {
     /// wxhost rejected the call before sending it.
@@ -271,7 +271,7 @@ impl ApiError {
 }
 
 /// Splits WeChat's errmsg into the message and the request id. Recent
-/// answers end with ` rid: <id>`, older ones with ` hint: [<id>]`.
+/// errmsg values end with ` rid: <id>`, older ones with ` hint: [<id>]`.
 pub fn split_rid(raw: &str) -> (String, Option<String>) {
     if let Some((msg, rid)) = raw.rsplit_once(" rid: ") {
         return (msg.trim_end().to_owned(), Some(rid.trim().to_owned()));

@@ -1,5 +1,5 @@
-//! One HTTP exchange with WeChat: building the request, reading the answer
-//! and turning a non-zero errcode into an [`ApiError`], plus the backoff
+//! One HTTP exchange with WeChat: building the request, reading the
+//! response and turning a non-zero errcode into an [`ApiError`], plus the backoff
 //! loop for transient failures.
 
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 /// The host that serves QR code images.
 pub const DEFAULT_MP_BASE_URL: &str = "https://mp.weixin.qq.com";
 /// Content type of every JSON request body. WeChat rejects `\uXXXX`
-/// escapes with 40033, so bodies carry raw UTF-8 and say so.
+/// escapes with 40033, so bodies carry raw UTF-8 and declare the charset.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// Connection settings shared by the token broker and the API client of
@@ -69,7 +69,7 @@ pub(crate) enum Payload {
     },
 }
 
-/// Which base URL a call goes to.
+/// The host a call goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Host {
     Api,
@@ -85,7 +85,7 @@ pub(crate) struct Call {
     pub path: &'static str,
     pub query: Vec<(&'static str, String)>,
     pub payload: Payload,
-    /// Whether a successful answer is binary (an image) rather than JSON.
+    /// Whether a successful response is binary (an image) rather than JSON.
     pub binary: bool,
 }
 
@@ -117,9 +117,9 @@ impl Call {
     }
 }
 
-/// A successful answer.
+/// The body of a successful response.
 #[derive(Debug)]
-pub(crate) enum Answer {
+pub(crate) enum ResponseBody {
     Json(Value),
     Binary(Vec<u8>),
 }
@@ -150,7 +150,7 @@ impl ApiHttp {
         call: &Call,
         token: Option<&str>,
         before_attempt: &(dyn Fn() -> Result<(), ApiError> + Send + Sync),
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<ResponseBody, ApiError> {
         let max_attempts = self.config.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
@@ -181,7 +181,7 @@ impl ApiHttp {
         account: &str,
         call: &Call,
         token: Option<&str>,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<ResponseBody, ApiError> {
         let api = call.path;
         let base = match call.host {
             Host::Api => &self.config.base_url,
@@ -231,7 +231,7 @@ impl ApiHttp {
             .map_err(|e| ApiError::transport(api, e))?;
 
         if call.binary && status.is_success() && !is_json(&content_type, &bytes) {
-            return Ok(Answer::Binary(bytes.to_vec()));
+            return Ok(ResponseBody::Binary(bytes.to_vec()));
         }
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
             api: api.to_owned(),
@@ -250,7 +250,7 @@ impl ApiHttp {
                 reason: "expected binary content, got JSON without errcode".to_owned(),
             });
         }
-        Ok(Answer::Json(value))
+        Ok(ResponseBody::Json(value))
     }
 }
 
@@ -267,12 +267,13 @@ fn check_errcode(account: &str, api: &str, value: &Value) -> Result<(), ApiError
     Err(ApiError::from_errcode(account, api, code, errmsg))
 }
 
-/// Binary endpoints answer errors as JSON, sometimes labelled `text/plain`.
+/// Binary endpoints return errors as a JSON body. A body that starts with
+/// `{` counts as JSON whatever its content type.
 fn is_json(content_type: &str, body: &[u8]) -> bool {
     content_type.contains("json") || body.first() == Some(&b'{')
 }
 
-impl Answer {
+impl ResponseBody {
     pub fn into_json(self, api: &str) -> Result<Value, ApiError> {
         match self {
             Self::Json(value) => Ok(value),
@@ -284,7 +285,7 @@ impl Answer {
     }
 }
 
-/// Decodes a JSON answer into `T`.
+/// Decodes a JSON response body into `T`.
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     api: &str,
     value: Value,

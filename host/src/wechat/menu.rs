@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_TOP_BUTTONS: usize = 3;
 /// Most sub-buttons under one top-level button.
 pub const MAX_SUB_BUTTONS: usize = 5;
-/// Longest top-level button name, in UTF-8 bytes.
+/// Maximum top-level button name length, in UTF-8 bytes.
 pub const MAX_TOP_NAME_BYTES: usize = 16;
-/// Longest sub-button name, in UTF-8 bytes.
+/// Maximum sub-button name length, in UTF-8 bytes.
 pub const MAX_SUB_NAME_BYTES: usize = 60;
 
 /// A menu: 1 to 3 top-level buttons.
@@ -43,7 +43,7 @@ pub struct Button {
 }
 
 impl Button {
-    /// A `click` button that sends `key` in the click event.
+    /// Creates a `click` button that sends `key` in the click event.
     pub fn click(name: impl Into<String>, key: impl Into<String>) -> Self {
         Self {
             kind: Some("click".to_owned()),
@@ -90,7 +90,8 @@ fn check_name(name: &str, max_bytes: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Who sees a conditional menu. At least one field must be set.
+/// The rule that selects the users of a conditional menu. At least one
+/// field must be set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,13 +108,13 @@ pub(crate) struct ConditionalMenuRequest<'a> {
     pub matchrule: &'a MatchRule,
 }
 
-/// The answer of `menu/addconditional`. WeChat sends the id as a string.
+/// The response of `menu/addconditional`. WeChat sends the id as a string.
 #[derive(Debug, Deserialize)]
-pub(crate) struct MenuIdAnswer {
+pub(crate) struct MenuIdResponse {
     pub menuid: serde_json::Value,
 }
 
-/// The answer of `menu/get`: menus created through the API.
+/// The response of `menu/get`: menus created through the API.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct MenuInfo {
     #[serde(default)]

@@ -40,7 +40,7 @@ pub enum CustomBody {
         hqmusicurl: String,
         thumb_media_id: String,
     },
-    /// At most one article; WeChat answers 45008 for more.
+    /// At most one article, because WeChat rejects more with 45008.
     News {
         articles: Vec<NewsArticle>,
     },
@@ -234,7 +234,7 @@ pub struct TemplateValue {
     pub value: String,
 }
 
-/// The answer of `message/template/send`.
+/// The response of `message/template/send`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TemplateSent {
     pub msgid: u64,

@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// Longest lifetime of a temporary QR code: 30 days.
+/// Maximum lifetime of a temporary QR code: 30 days.
 pub const MAX_EXPIRE_SECONDS: u32 = 2_592_000;
 /// Largest `scene_id` of a permanent QR code.
 pub const MAX_PERMANENT_SCENE_ID: u32 = 100_000;
-/// Longest `scene_str`, in characters.
+/// Maximum `scene_str` length, in characters.
 pub const MAX_SCENE_STR_CHARS: usize = 64;
 
 /// The scene a QR code carries back in the follow or scan event.
@@ -112,7 +112,7 @@ impl Serialize for QrCodeRequest {
     }
 }
 
-/// The answer of `qrcode/create`.
+/// The response of `qrcode/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct QrTicket {
     /// Exchanged for the image at `showqrcode`.

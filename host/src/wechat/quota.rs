@@ -2,7 +2,7 @@
 //! per account and API, and the per-follower customer-service windows.
 //!
 //! A call that would pass a limit is rejected with [`ApiError::Limit`]
-//! before it reaches WeChat. When WeChat itself answers 45009, 45015 or
+//! before it reaches WeChat. When WeChat itself returns 45009, 45015 or
 //! 45047, the client calls the `note_*` methods so later calls are rejected
 //! locally too.
 
@@ -19,7 +19,7 @@ use super::quota_store::{QuotaStore, WindowKind, WindowSlot};
 /// The customer-service send API, whose calls also use a follower window.
 pub const CUSTOM_SEND: &str = "/cgi-bin/message/custom/send";
 
-/// What a follower did that opens a customer-service window.
+/// A follower action that opens a customer-service window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InteractionKind {
     /// Sent a message: 5 messages within 48 hours.
@@ -41,13 +41,16 @@ pub struct WindowRule {
 }
 
 /// The limits wxhost enforces. Keys are API paths such as
-/// `/cgi-bin/message/custom/send`; an API without an entry has no limit.
+/// `/cgi-bin/message/custom/send`. An API without an entry has no limit.
 ///
-/// [`QuotaLimits::default`] holds the daily quotas WeChat documents for a
-/// newly registered, non-test account, 10 000 stable_token calls and 60
-/// mass sends per minute, and the windows of 5 messages in 48 hours after a
-/// user message and 3 messages in 1 minute after a follow, menu click or QR
-/// scan. The WeChat console shows an account's real numbers, which grow
+/// [`QuotaLimits::default`] contains:
+/// - the daily quotas WeChat documents for a newly registered, non-test
+///   account;
+/// - 10 000 stable_token calls and 60 mass sends per minute;
+/// - 5 messages in 48 hours after a user message, and 3 messages in 1
+///   minute after a follow, menu click or QR scan.
+///
+/// The WeChat console shows an account's real numbers, which grow
 /// with its follower count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaLimits {
@@ -230,7 +233,7 @@ impl QuotaGuard {
         })
     }
 
-    /// Applies a limit answer from WeChat, so later calls stop locally:
+    /// Applies a limit error from WeChat, so later calls stop locally:
     /// 45009 fills today's counter, 45015 closes the follower's windows and
     /// 45047 empties them.
     pub fn note_limit(

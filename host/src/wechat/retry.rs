@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-/// Bounded exponential backoff with jitter for system-busy (-1) answers and
+/// Bounded exponential backoff with jitter for system-busy (-1) errors and
 /// transport errors.
 ///
 /// Defaults: 4 attempts in total, 500 ms base delay, 8 s maximum delay.
@@ -46,7 +46,7 @@ impl RetryPolicy {
 }
 
 /// Retry of `tags/members/batchtagging` and `batchuntagging` when WeChat
-/// answers 45159 (invalid tag id). A freshly created tag can take a moment
+/// returns 45159 (invalid tag id). A freshly created tag can take a moment
 /// to become visible to the tagging API. Off by default, because 45159 is
 /// usually a real error.
 ///

@@ -59,9 +59,9 @@ pub struct StoreError(#[from] rusqlite::Error);
 /// [`TokenStore`](super::token_store::TokenStore) and
 /// [`QuotaStore`](super::quota_store::QuotaStore).
 ///
-/// NOTE: calls block the async caller for the duration of one small SQLite
-/// statement, which is microseconds in WAL mode unless another process
-/// holds the write lock.
+/// NOTE: calls block the async caller while one small SQLite statement
+/// runs, and up to the 5 s busy timeout while another process has the
+/// write lock.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,

@@ -1,15 +1,15 @@
 //! The access token broker: one per account, shared by every caller.
 //!
-//! The broker caches the token until `expires_in` minus a margin, keeps it
-//! in a [`TokenStore`] so a restart (or a second process on the same store)
-//! reuses it, and lets only one caller fetch at a time: concurrent callers
-//! wait for the fetch in progress, and processes sharing the store take a
-//! lease in it before fetching.
+//! The broker caches the token until `expires_in` minus a margin. It keeps
+//! the token in a [`TokenStore`], so a restart or a second process on the
+//! same store reuses it. Only one caller fetches at a time: concurrent
+//! callers wait for the fetch in progress, and processes sharing the store
+//! take a lease in it before fetching.
 //!
 //! When a business call fails with 40001, 40014 or 42001, the client calls
 //! [`TokenBroker::refresh_after_failure`] with the token that failed. Only
 //! if that token is still the current one does the broker fetch again. In
-//! stable mode it first asks `stable_token` normally and sends
+//! stable mode it first calls `stable_token` normally and sends
 //! `force_refresh: true` only when WeChat returns the same failing token,
 //! within the force-refresh budget (20 a day, 30 s apart by default).
 
@@ -32,7 +32,7 @@ use super::token_store::{StoredToken, TokenStore};
 const CLASSIC_PATH: &str = "/cgi-bin/token";
 const STABLE_PATH: &str = "/cgi-bin/stable_token";
 
-/// Which token endpoint the broker uses.
+/// The token endpoint the broker uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TokenMode {
     /// `POST /cgi-bin/stable_token`: every normal call returns the current
@@ -139,7 +139,7 @@ impl fmt::Debug for AccessToken {
 }
 
 #[derive(Deserialize)]
-struct TokenAnswer {
+struct TokenResponse {
     access_token: String,
     expires_in: i64,
 }
@@ -360,7 +360,7 @@ impl TokenBroker {
             .send_with_backoff(&creds.account, &call, None, &before)
             .await
             .map_err(|e| self.token_endpoint_error(e))?;
-        let answer: TokenAnswer = decode(path, answer.into_json(path)?)?;
+        let answer: TokenResponse = decode(path, answer.into_json(path)?)?;
         self.fetches.fetch_add(1, Ordering::Relaxed);
         info!(
             account = %creds.account,

@@ -30,7 +30,7 @@ pub struct UserInfo {
     pub groupid: Option<i64>,
     #[serde(default)]
     pub tagid_list: Vec<u64>,
-    /// How the user followed, for example `ADD_SCENE_QR_CODE`.
+    /// The follow source, for example `ADD_SCENE_QR_CODE`.
     #[serde(default)]
     pub subscribe_scene: Option<String>,
     #[serde(default)]
@@ -47,7 +47,7 @@ fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     Ok(u8::deserialize(deserializer)? != 0)
 }
 
-/// The answer of `user/info/batchget`.
+/// The response of `user/info/batchget`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct UserInfoList {
     pub user_info_list: Vec<UserInfo>,
@@ -61,11 +61,11 @@ pub struct Tag {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct TagAnswer {
+pub(crate) struct TagResponse {
     pub tag: Tag,
 }
 
-/// The answer of `openapi/quota/get`.
+/// The response of `openapi/quota/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ApiQuota {
     pub daily_limit: u64,
@@ -74,11 +74,11 @@ pub struct ApiQuota {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ApiQuotaAnswer {
+pub(crate) struct ApiQuotaResponse {
     pub quota: ApiQuota,
 }
 
-/// The answer of `media/upload`.
+/// The response of `media/upload`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct UploadedMedia {
     #[serde(rename = "type")]
