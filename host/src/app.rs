@@ -93,8 +93,13 @@ fn load_plugin(
     plugin: &PluginConfig,
 ) -> anyhow::Result<crate::runtime::Plugin> {
     let path = config.resolve_path(&plugin.path);
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("failed to read plugin {} from {}", plugin.name, path.display()))?;
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "failed to read plugin {} from {}",
+            plugin.name,
+            path.display()
+        )
+    })?;
     let defaults = PluginLimits::default();
     let limits = PluginLimits {
         deadline_ms: plugin.limits.deadline_ms.unwrap_or(defaults.deadline_ms),
@@ -130,7 +135,13 @@ fn load_plugin(
     };
     let loaded = runtime
         .load(&plugin.name, &bytes, settings)
-        .with_context(|| format!("failed to load plugin {} from {}", plugin.name, path.display()))?;
+        .with_context(|| {
+            format!(
+                "failed to load plugin {} from {}",
+                plugin.name,
+                path.display()
+            )
+        })?;
     tracing::info!(plugin = %plugin.name, hash = %loaded.content_hash(), "plugin loaded");
     Ok(loaded)
 }

@@ -57,13 +57,20 @@ impl Dispatcher {
             let name = routed.plugin.name().to_owned();
             let directives = match routed.plugin.handle(account, inbound, &self.kv) {
                 Ok(directives) => directives,
-                Err(fault) => return Outcome::Fault { plugin: name, fault },
+                Err(fault) => {
+                    return Outcome::Fault {
+                        plugin: name,
+                        fault,
+                    };
+                }
             };
             tracing::debug!(plugin = %name, directives = directives.len(), "plugin returned");
-            let reply = directives.into_iter().find_map(|directive| match directive {
-                Directive::Reply(reply) => Some(reply),
-                Directive::NoReply => None,
-            });
+            let reply = directives
+                .into_iter()
+                .find_map(|directive| match directive {
+                    Directive::Reply(reply) => Some(reply),
+                    Directive::NoReply => None,
+                });
             if let Some(reply) = reply {
                 return Outcome::Reply {
                     plugin: name,

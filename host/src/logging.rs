@@ -14,7 +14,8 @@ pub const DEFAULT_FILTER: &str = "wxhost=info,tower_http=warn";
 /// Installs the global tracing subscriber writing to stderr, as text or
 /// JSON. Does nothing when one is already installed (as in tests).
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -46,7 +47,8 @@ impl LogIds {
 
     /// Returns the pseudonym of `openid`: 16 hex characters.
     pub fn of(&self, openid: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
         mac.update(openid.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..8])
     }

@@ -76,7 +76,10 @@ async fn plaintext_keyword_reply_is_exact() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let client = host.client("demo");
     let answer = client
-        .post(Mode::Plain, &text_xml(USER_1, "ping", 24_000_000_000_000_001))
+        .post(
+            Mode::Plain,
+            &text_xml(USER_1, "ping", 24_000_000_000_000_001),
+        )
         .await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.content_type, "application/xml; charset=utf-8");
@@ -91,7 +94,10 @@ async fn safe_mode_reply_is_encrypted() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let client = host.client("strict");
     let answer = client
-        .post(Mode::Safe, &text_xml(USER_1, "ping", 24_000_000_000_000_002))
+        .post(
+            Mode::Safe,
+            &text_xml(USER_1, "ping", 24_000_000_000_000_002),
+        )
         .await;
     assert_eq!(answer.status, 200);
     let text = answer.text();
@@ -106,7 +112,10 @@ async fn compatible_mode_uses_the_ciphertext() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let client = host.client("demo");
     let cipher_xml = text_xml(USER_1, "ping", 24_000_000_000_000_003);
-    let encrypt = client.crypto.encrypt(cipher_xml.as_bytes(), *b"0123456789abcdef").expect("encrypts");
+    let encrypt = client
+        .crypto
+        .encrypt(cipher_xml.as_bytes(), *b"0123456789abcdef")
+        .expect("encrypts");
     // The plaintext copy says something else; only the ciphertext counts.
     let body = text_xml(USER_1, "plain", 24_000_000_000_000_003).replacen(
         "</xml>",
@@ -131,7 +140,10 @@ async fn safe_account_rejects_plaintext() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let answer = host
         .client("strict")
-        .post(Mode::Plain, &text_xml(USER_1, "ping", 24_000_000_000_000_004))
+        .post(
+            Mode::Plain,
+            &text_xml(USER_1, "ping", 24_000_000_000_000_004),
+        )
         .await;
     assert_eq!(answer.status, 403);
     assert_ne!(answer.text(), "success");
@@ -182,7 +194,10 @@ async fn news_after_message_keeps_one_article() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let answer = host
         .client("demo")
-        .post(Mode::Plain, &text_xml(USER_1, "news", 24_000_000_000_000_020))
+        .post(
+            Mode::Plain,
+            &text_xml(USER_1, "news", 24_000_000_000_000_020),
+        )
         .await;
     let xml = normalize_create_time(&answer.text());
     assert_eq!(
@@ -210,7 +225,11 @@ async fn events_reach_the_echo_plugin() {
             "event=subscribe key=123",
         ),
         // A plain follow with an empty EventKey and with none.
-        ("subscribe", "<EventKey><![CDATA[]]></EventKey>", "event=subscribe"),
+        (
+            "subscribe",
+            "<EventKey><![CDATA[]]></EventKey>",
+            "event=subscribe",
+        ),
         ("subscribe", "", "event=subscribe"),
         // SCAN carries no prefix, and the event name matches in any case.
         (
@@ -223,9 +242,17 @@ async fn events_reach_the_echo_plugin() {
             "<EventKey><![CDATA[123]]></EventKey><Ticket><![CDATA[gQFAKEticket]]></Ticket>",
             "event=scan key=123",
         ),
-        ("CLICK", "<EventKey><![CDATA[MENU_NEWS]]></EventKey>", "event=click key=MENU_NEWS"),
+        (
+            "CLICK",
+            "<EventKey><![CDATA[MENU_NEWS]]></EventKey>",
+            "event=click key=MENU_NEWS",
+        ),
         // An event the host does not model still reaches plugins by name.
-        ("device_event", "<EventKey><![CDATA[dev01]]></EventKey>", "event=device_event key=dev01"),
+        (
+            "device_event",
+            "<EventKey><![CDATA[dev01]]></EventKey>",
+            "event=device_event key=dev01",
+        ),
     ];
     for (index, (event, extra, expected)) in cases.into_iter().enumerate() {
         let xml = event_xml(USER_1, event, 1_700_000_100 + index as u64, extra);
@@ -286,7 +313,10 @@ async fn wrong_appid_is_forbidden() {
         "wxffffffffffffffff".to_owned(),
     );
     let answer = client
-        .post(Mode::Safe, &text_xml(USER_1, "ping", 24_000_000_000_000_040))
+        .post(
+            Mode::Safe,
+            &text_xml(USER_1, "ping", 24_000_000_000_000_040),
+        )
         .await;
     assert_eq!(answer.status, 403);
 }

@@ -2,7 +2,9 @@
 //! gets the same answer.
 
 use crate::support::wechat::text_xml;
-use crate::support::{Mode, ORIGINAL_ID, TestHost, USER_1, USER_2, config_with_plugins, normalize_create_time};
+use crate::support::{
+    Mode, ORIGINAL_ID, TestHost, USER_1, USER_2, config_with_plugins, normalize_create_time,
+};
 
 fn counter() -> String {
     config_with_plugins(
@@ -27,15 +29,32 @@ fn reply_to(user: &str, content: &str) -> String {
 async fn same_msg_id_from_two_followers_runs_twice() {
     let host = TestHost::start(&counter()).await;
     let client = host.client("demo");
-    let first = client.post(Mode::Plain, &text_xml(USER_1, "a", 24_000_000_000_000_009)).await;
-    let second = client.post(Mode::Plain, &text_xml(USER_2, "b", 24_000_000_000_000_009)).await;
-    let replay = client.post(Mode::Plain, &text_xml(USER_1, "a", 24_000_000_000_000_009)).await;
-    assert_eq!(normalize_create_time(&first.text()), reply_to(USER_1, "count=1 instance_calls=1"));
-    assert_eq!(normalize_create_time(&second.text()), reply_to(USER_2, "count=1 instance_calls=1"));
+    let first = client
+        .post(Mode::Plain, &text_xml(USER_1, "a", 24_000_000_000_000_009))
+        .await;
+    let second = client
+        .post(Mode::Plain, &text_xml(USER_2, "b", 24_000_000_000_000_009))
+        .await;
+    let replay = client
+        .post(Mode::Plain, &text_xml(USER_1, "a", 24_000_000_000_000_009))
+        .await;
+    assert_eq!(
+        normalize_create_time(&first.text()),
+        reply_to(USER_1, "count=1 instance_calls=1")
+    );
+    assert_eq!(
+        normalize_create_time(&second.text()),
+        reply_to(USER_2, "count=1 instance_calls=1")
+    );
     assert_eq!(replay.body, first.body, "a retry gets the identical bytes");
 
-    let next = client.post(Mode::Plain, &text_xml(USER_1, "c", 24_000_000_000_000_010)).await;
-    assert_eq!(normalize_create_time(&next.text()), reply_to(USER_1, "count=2 instance_calls=1"));
+    let next = client
+        .post(Mode::Plain, &text_xml(USER_1, "c", 24_000_000_000_000_010))
+        .await;
+    assert_eq!(
+        normalize_create_time(&next.text()),
+        reply_to(USER_1, "count=2 instance_calls=1")
+    );
 }
 
 #[tokio::test]
@@ -50,9 +69,15 @@ async fn empty_msg_id_falls_back_to_event_key() {
     let first = client.post(Mode::Plain, &message(1_700_000_001)).await;
     let retry = client.post(Mode::Plain, &message(1_700_000_001)).await;
     let later = client.post(Mode::Plain, &message(1_700_000_002)).await;
-    assert_eq!(normalize_create_time(&first.text()), reply_to(USER_1, "count=1 instance_calls=1"));
+    assert_eq!(
+        normalize_create_time(&first.text()),
+        reply_to(USER_1, "count=1 instance_calls=1")
+    );
     assert_eq!(retry.body, first.body);
-    assert_eq!(normalize_create_time(&later.text()), reply_to(USER_1, "count=2 instance_calls=1"));
+    assert_eq!(
+        normalize_create_time(&later.text()),
+        reply_to(USER_1, "count=2 instance_calls=1")
+    );
 }
 
 #[tokio::test]
@@ -74,9 +99,20 @@ async fn concurrent_duplicates_run_plugin_once() {
             assert_eq!(answer.status, 200);
             bodies.push(answer.body);
         }
-        assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]), "{mode:?}: all 20 answers are identical");
+        assert!(
+            bodies.windows(2).all(|pair| pair[0] == pair[1]),
+            "{mode:?}: all 20 answers are identical"
+        );
     }
     // Two callbacks ran, so the counter stands at 2.
-    let next = client.post(Mode::Plain, &text_xml(USER_1, "next", 24_000_000_000_000_060)).await;
-    assert_eq!(normalize_create_time(&next.text()), reply_to(USER_1, "count=3 instance_calls=1"));
+    let next = client
+        .post(
+            Mode::Plain,
+            &text_xml(USER_1, "next", 24_000_000_000_000_060),
+        )
+        .await;
+    assert_eq!(
+        normalize_create_time(&next.text()),
+        reply_to(USER_1, "count=3 instance_calls=1")
+    );
 }

@@ -4,11 +4,19 @@
 use std::time::{Duration, Instant};
 
 use crate::support::wechat::text_xml;
-use crate::support::{Mode, ORIGINAL_ID, TestHost, USER_1, config_with_plugins, normalize_create_time};
+use crate::support::{
+    Mode, ORIGINAL_ID, TestHost, USER_1, config_with_plugins, normalize_create_time,
+};
 
 fn faulty_then_echo(budget_ms: u64) -> String {
     config_with_plugins(
         r#"
+[[accounts]]
+name = "healthy"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+plugins = ["echo"]
+
 [[accounts]]
 name = "trap"
 appid = "wx1234567890abcdef"
@@ -62,7 +70,10 @@ path = "{plugins}/plugin_echo.wasm"
 messages = ["text"]
 "#,
     )
-    .replace("reply_budget_ms = 1500", &format!("reply_budget_ms = {budget_ms}"))
+    .replace(
+        "reply_budget_ms = 1500",
+        &format!("reply_budget_ms = {budget_ms}"),
+    )
 }
 
 fn echo_reply(content: &str) -> String {
@@ -88,10 +99,14 @@ async fn faulty_plugins_answer_success_and_host_survives() {
         // The next callback on the healthy route is answered normally.
         msg_id += 1;
         let answer = host
-            .client("demo")
+            .client("healthy")
             .post(Mode::Plain, &text_xml(USER_1, "still here", msg_id))
             .await;
-        assert_eq!(normalize_create_time(&answer.text()), echo_reply("still here"), "after {account}");
+        assert_eq!(
+            normalize_create_time(&answer.text()),
+            echo_reply("still here"),
+            "after {account}"
+        );
     }
 }
 
@@ -106,7 +121,10 @@ async fn slow_plugin_gets_success_within_budget() {
     let elapsed = started.elapsed();
     assert_eq!(answer.body, b"success");
     // Generous bound: the budget is 300 ms and WeChat gives up at 5 s.
-    assert!(elapsed < Duration::from_secs(3), "answered after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
 
     // WeChat's retry is recognised and does not start the plugin again.
     let retry = client.post(Mode::Plain, &xml).await;

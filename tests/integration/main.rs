@@ -1,19 +1,33 @@
-//! Integration tests that run real plugin components.
-
-/// Shared runtime, plugin loading and event builders.
-mod runtime_support;
+//! End-to-end tests of wxhost over real HTTP on 127.0.0.1 with real
+//! plugin components.
 
 /// The keyword plugin's replies for configured phrases.
 mod keyword_plugin;
-
-/// Deadline, memory, trap and output limits, in obeyed/violated pairs.
-mod runtime_limits;
-
 /// Fresh instances, kv grants, the log cap and the deny-all WASI context.
 mod runtime_isolation;
-mod callback; // URL verification, protection modes and replies over HTTP
-mod dedupe; // WeChat's retries run a plugin once
-mod faults; // trapping, looping and memory-hungry plugins
-mod parsing; // awkward but valid callback XML through the server
-mod privacy; // no secrets or personal data in logs
+/// Deadline, memory, trap and output limits, in obeyed/violated pairs.
+mod runtime_limits;
+/// Shared runtime, plugin loading and event builders.
+mod runtime_support;
+
+/// URL verification, the three protection modes and replies over HTTP.
+mod callback;
+/// WeChat's retries run a plugin once.
+mod dedupe;
+/// Trapping, looping and memory-hungry plugins.
+mod faults;
+/// Awkward but valid callback XML through the server.
+mod parsing;
+/// No secrets or personal data in logs.
+mod privacy;
+/// A host on an ephemeral port and a client that plays WeChat.
 mod support;
+
+/// Typed API calls, errcode mapping and retries.
+mod wechat_api;
+/// Local quotas and customer-service windows.
+mod wechat_quota;
+/// A fake WeChat API server and a client for the connector tests.
+mod wechat_support;
+/// Token broker: refresh rules, stable_token, sharing between processes.
+mod wechat_token;

@@ -2,7 +2,9 @@
 //! server with the echo plugin.
 
 use crate::support::wechat::event_xml;
-use crate::support::{Mode, ORIGINAL_ID, TestHost, USER_1, config_with_plugins, normalize_create_time};
+use crate::support::{
+    Mode, ORIGINAL_ID, TestHost, USER_1, config_with_plugins, normalize_create_time,
+};
 
 fn echo_all() -> String {
     config_with_plugins(
@@ -37,17 +39,27 @@ async fn control_characters_are_removed() {
     let host = TestHost::start(&echo_all()).await;
     let client = host.client("demo");
     for (index, byte) in [0x1Du8, 0x02, 0x10].into_iter().enumerate() {
-        let body = text_message(&[b'h', b'i', byte, b't', b'h', b'e', b'r', b'e'], 24_000_000_000_000_100 + index as u64);
+        let body = text_message(
+            &[b'h', b'i', byte, b't', b'h', b'e', b'r', b'e'],
+            24_000_000_000_000_100 + index as u64,
+        );
         let (query, _) = client.protect(Mode::Plain, "");
         let answer = client.post_raw(&query, body.clone()).await;
         assert_eq!(answer.status, 200, "byte {byte:#04x}");
         assert_eq!(normalize_create_time(&answer.text()), text_reply("hithere"));
 
         // The same inside a safe-mode ciphertext.
-        let xml = String::from_utf8(text_message(&[b'h', b'i', byte, b't', b'h', b'e', b'r', b'e'], 24_000_000_000_000_200 + index as u64)).expect("ASCII");
+        let xml = String::from_utf8(text_message(
+            &[b'h', b'i', byte, b't', b'h', b'e', b'r', b'e'],
+            24_000_000_000_000_200 + index as u64,
+        ))
+        .expect("ASCII");
         let answer = client.post(Mode::Safe, &xml).await;
         assert_eq!(answer.status, 200);
-        assert_eq!(normalize_create_time(&client.open_reply(&answer)), text_reply("hithere"));
+        assert_eq!(
+            normalize_create_time(&client.open_reply(&answer)),
+            text_reply("hithere")
+        );
     }
 }
 
@@ -59,15 +71,26 @@ async fn emoji_entities_and_cut_text_survive() {
 
     let mut emoji = vec![0xF0, 0x9F, 0x98, 0x80];
     emoji.extend_from_slice(b"&#128512;");
-    let answer = client.post_raw(&query, text_message(&emoji, 24_000_000_000_000_300)).await;
-    assert_eq!(normalize_create_time(&answer.text()), text_reply("😀&#128512;"));
+    let answer = client
+        .post_raw(&query, text_message(&emoji, 24_000_000_000_000_300))
+        .await;
+    assert_eq!(
+        normalize_create_time(&answer.text()),
+        text_reply("😀&#128512;")
+    );
 
     // Text that ends in the first two bytes of a three-byte character.
     let answer = client
-        .post_raw(&query, text_message(&[b'o', b'k', 0xE6, 0xB8], 24_000_000_000_000_301))
+        .post_raw(
+            &query,
+            text_message(&[b'o', b'k', 0xE6, 0xB8], 24_000_000_000_000_301),
+        )
         .await;
     assert_eq!(answer.status, 200);
-    assert_eq!(normalize_create_time(&answer.text()), text_reply("ok\u{FFFD}"));
+    assert_eq!(
+        normalize_create_time(&answer.text()),
+        text_reply("ok\u{FFFD}")
+    );
 }
 
 #[tokio::test]
@@ -82,13 +105,21 @@ async fn whitespace_and_crlf_are_tolerated() {
 
     // Safe mode with the ciphertext indented inside <Encrypt>.
     let inner = xml.replace("24000000000000400", "24000000000000401");
-    let encrypt = client.crypto.encrypt(inner.as_bytes(), *b"0123456789abcdef").expect("encrypts");
+    let encrypt = client
+        .crypto
+        .encrypt(inner.as_bytes(), *b"0123456789abcdef")
+        .expect("encrypts");
     let body = format!(
         "<xml>\n  <ToUserName><![CDATA[{ORIGINAL_ID}]]></ToUserName>\n  <Encrypt>\n    <![CDATA[{encrypt}]]>\n  </Encrypt>\n</xml>"
     );
-    let answer = client.post_raw(&client.encrypted_query(&encrypt), body.into_bytes()).await;
+    let answer = client
+        .post_raw(&client.encrypted_query(&encrypt), body.into_bytes())
+        .await;
     assert_eq!(answer.status, 200);
-    assert_eq!(normalize_create_time(&client.open_reply(&answer)), text_reply("  hi  "));
+    assert_eq!(
+        normalize_create_time(&client.open_reply(&answer)),
+        text_reply("  hi  ")
+    );
 }
 
 #[tokio::test]
@@ -131,6 +162,10 @@ async fn nested_and_empty_event_fields_parse() {
         let xml = event_xml(USER_1, event, 1_700_000_500 + index as u64, extra);
         let answer = client.post(Mode::Plain, &xml).await;
         assert_eq!(answer.status, 200, "{event}");
-        assert_eq!(normalize_create_time(&answer.text()), text_reply(expected), "{event}");
+        assert_eq!(
+            normalize_create_time(&answer.text()),
+            text_reply(expected),
+            "{event}"
+        );
     }
 }

@@ -245,13 +245,21 @@ fn print_reply(reply: &[u8], token: &str, crypto: Option<&MessageCrypto>) -> any
     let plain = match read_reply_envelope(reply) {
         Ok(Some(envelope)) => {
             let crypto = crypto.context("the reply is encrypted but the config has no AES key")?;
-            let expected = sign(&[token, &envelope.timestamp, &envelope.nonce, &envelope.encrypt]);
+            let expected = sign(&[
+                token,
+                &envelope.timestamp,
+                &envelope.nonce,
+                &envelope.encrypt,
+            ]);
             let verdict = if expected == envelope.msg_signature {
                 "valid"
             } else {
                 "INVALID"
             };
-            println!("encrypted reply: MsgSignature {verdict}, TimeStamp {}", envelope.timestamp);
+            println!(
+                "encrypted reply: MsgSignature {verdict}, TimeStamp {}",
+                envelope.timestamp
+            );
             let bytes = crypto
                 .decrypt(&envelope.encrypt)
                 .context("failed to decrypt the reply")?;

@@ -140,7 +140,10 @@ fn validate_server(config: &Config, problems: &mut Problems) {
     if !matches!(server.log_format.as_str(), "text" | "json") {
         problems.add(
             "server.log_format",
-            format!("{:?} is not a log format; use \"text\" or \"json\"", server.log_format),
+            format!(
+                "{:?} is not a log format; use \"text\" or \"json\"",
+                server.log_format
+            ),
         );
     }
     if let Some(Err(message)) = server.log_salt.as_ref().map(|salt| salt.resolve()) {
@@ -185,7 +188,11 @@ fn validate_account(
         }
         Err(message) => problems.add(format!("{field}.token"), message),
     }
-    match account.encoding_aes_key.as_ref().map(|source| source.resolve()) {
+    match account
+        .encoding_aes_key
+        .as_ref()
+        .map(|source| source.resolve())
+    {
         Some(Ok(key)) => {
             if let Err(err) = AesKey::from_encoding_aes_key(key.expose()) {
                 problems.add(format!("{field}.encoding_aes_key"), err.to_string());
@@ -281,7 +288,10 @@ fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) 
         );
     }
     if limits.max_directives == Some(0) {
-        problems.add(format!("{field}.limits.max_directives"), "must be at least 1");
+        problems.add(
+            format!("{field}.limits.max_directives"),
+            "must be at least 1",
+        );
     }
 }
 

@@ -15,8 +15,8 @@ use crate::accounts::Account;
 use crate::dedupe::{Claim, dedupe_key};
 use crate::dispatch::Outcome;
 use crate::protocol::envelope;
-use crate::protocol::{CallbackError, CallbackQuery};
 use crate::protocol::message::Inbound;
+use crate::protocol::{CallbackError, CallbackQuery};
 
 /// `GET /wechat/{account}`: WeChat's URL check. Answers `echostr` verbatim
 /// as text/plain when `signature` matches.
@@ -33,7 +33,10 @@ pub async fn verify_url(
         Ok(echostr) => {
             tracing::info!(account = %account.name, "url verification passed");
             (
-                [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
                 echostr,
             )
                 .into_response()
@@ -87,7 +90,9 @@ pub async fn handle_callback(
             let budget = state.reply_budget.saturating_sub(started.elapsed());
             let answer = Claim::wait(slot, budget).await;
             log_done(&state, &account, &inbound, "duplicate", None, started);
-            return answer.map_or_else(HttpReply::success, HttpReply::from).into_response();
+            return answer
+                .map_or_else(HttpReply::success, HttpReply::from)
+                .into_response();
         }
     };
 
@@ -122,7 +127,14 @@ pub async fn handle_callback(
     if let Err(err) = guard.finish(reply.to_stored(), now_secs()) {
         tracing::error!(account = %account.name, error = %err, "failed to store reply");
     }
-    log_done(&state, &account, &inbound, label, plugin.as_deref(), started);
+    log_done(
+        &state,
+        &account,
+        &inbound,
+        label,
+        plugin.as_deref(),
+        started,
+    );
     reply.into_response()
 }
 

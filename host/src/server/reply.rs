@@ -113,7 +113,14 @@ pub fn render_outcome(
     let Some(crypto) = account.keys.crypto.as_ref() else {
         return (HttpReply::xml(xml), Some(plugin), "reply");
     };
-    match envelope::seal_reply(&xml, crypto, &account.keys.token, now, nonce, rand::random()) {
+    match envelope::seal_reply(
+        &xml,
+        crypto,
+        &account.keys.token,
+        now,
+        nonce,
+        rand::random(),
+    ) {
         Ok(sealed) => (HttpReply::xml(sealed), Some(plugin), "reply"),
         Err(err) => {
             tracing::error!(account = %account.name, plugin = %plugin, error = %err, "failed to encrypt the reply");

@@ -69,12 +69,18 @@ mod tests {
     fn kv_round_trip_and_expiry() -> Result<(), StoreError> {
         let store = Store::open_in_memory()?;
         store.kv_set("demo", "keyword", "k", b"v1", None)?;
-        assert_eq!(store.kv_get("demo", "keyword", "k", 100)?, Some(b"v1".to_vec()));
+        assert_eq!(
+            store.kv_get("demo", "keyword", "k", 100)?,
+            Some(b"v1".to_vec())
+        );
         assert_eq!(store.kv_get("demo", "other", "k", 100)?, None);
         assert_eq!(store.kv_get("other", "keyword", "k", 100)?, None);
 
         store.kv_set("demo", "keyword", "k", b"v2", Some(150))?;
-        assert_eq!(store.kv_get("demo", "keyword", "k", 149)?, Some(b"v2".to_vec()));
+        assert_eq!(
+            store.kv_get("demo", "keyword", "k", 149)?,
+            Some(b"v2".to_vec())
+        );
         assert_eq!(store.kv_get("demo", "keyword", "k", 150)?, None);
 
         store.kv_delete("demo", "keyword", "k")?;

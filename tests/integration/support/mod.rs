@@ -41,7 +41,9 @@ impl TestHost {
             .replace("{plugins}", &plugin_dir().display().to_string());
         let config = Config::parse(&text, dir.path()).expect("test config is valid");
         let host = Host::build(&config).expect("host builds from the test config");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("listener has an address");
         let (sender, receiver) = oneshot::channel::<()>();
         let state = host.state.clone();

@@ -131,13 +131,24 @@ impl CallbackClient {
         let now = unix_now();
         let stamp: u64 = envelope.timestamp.parse().expect("TimeStamp is a number");
         assert!(stamp.abs_diff(now) <= 5, "TimeStamp {stamp} is not now");
-        assert_eq!(envelope.nonce, self.nonce, "the reply reuses the request nonce");
+        assert_eq!(
+            envelope.nonce, self.nonce,
+            "the reply reuses the request nonce"
+        );
         assert_eq!(
             envelope.msg_signature,
-            sign(&[&self.token, &envelope.timestamp, &envelope.nonce, &envelope.encrypt]),
+            sign(&[
+                &self.token,
+                &envelope.timestamp,
+                &envelope.nonce,
+                &envelope.encrypt
+            ]),
             "MsgSignature covers token, TimeStamp, Nonce and Encrypt"
         );
-        let plain = self.crypto.decrypt(&envelope.encrypt).expect("reply decrypts");
+        let plain = self
+            .crypto
+            .decrypt(&envelope.encrypt)
+            .expect("reply decrypts");
         String::from_utf8(plain).expect("reply is UTF-8")
     }
 }
