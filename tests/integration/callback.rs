@@ -320,3 +320,22 @@ async fn wrong_appid_is_forbidden() {
         .await;
     assert_eq!(answer.status, 403);
 }
+
+#[tokio::test]
+async fn port_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let address = taken.local_addr().expect("listener has an address");
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let text = format!(
+        "[server]\nlisten = \"{address}\"\n[store]\npath = \"{}/wxhost.db\"\n",
+        dir.path().display()
+    );
+    let config = wxhost::config::Config::parse(&text, dir.path()).expect("config is valid");
+    let error = wxhost::app::serve(config)
+        .await
+        .expect_err("the port is taken");
+    assert_eq!(
+        format!("{error:#}").split(": ").next(),
+        Some(format!("failed to listen on {address}; another process may hold the port, so stop it or change server.listen").as_str())
+    );
+}

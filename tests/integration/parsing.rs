@@ -169,3 +169,71 @@ async fn nested_and_empty_event_fields_parse() {
         );
     }
 }
+
+/// Returns ASCII content that makes `build(content)` a multiple of 32
+/// bytes plus `remainder` long.
+fn content_for_length(remainder: usize, build: impl Fn(&str) -> String) -> String {
+    let mut content = String::from("x");
+    while build(&content).len() % 32 != remainder {
+        content.push('x');
+    }
+    content
+}
+
+#[tokio::test]
+async fn padding_of_every_length_round_trips() {
+    use base64::Engine as _;
+
+    let host = TestHost::start(&echo_all()).await;
+    let client = host.client("demo");
+    // With the 18-byte AppID, messages of 7 and 26 bytes modulo 32 get pad
+    // bytes of 19 and a full block of 32.
+    for (index, remainder) in [7usize, 26].into_iter().enumerate() {
+        let msg_id = 24_000_000_000_000_600 + index as u64;
+        let build = |content: &str| {
+            String::from_utf8(text_message(content.as_bytes(), msg_id)).expect("ASCII")
+        };
+        let content = content_for_length(remainder, build);
+        let answer = client.post(Mode::Safe, &build(&content)).await;
+        assert_eq!(answer.status, 200, "message length {remainder} mod 32");
+        assert_eq!(
+            normalize_create_time(&client.open_reply(&answer)),
+            text_reply(&content)
+        );
+    }
+
+    // A reply whose plaintext block is already aligned gets one full block
+    // of padding, added once.
+    let reply_length = |content: &str| text_reply(content).replace("NOW", "1700000000");
+    let content = content_for_length(26, reply_length);
+    let answer = client
+        .post(
+            Mode::Safe,
+            &String::from_utf8(text_message(content.as_bytes(), 24_000_000_000_000_610))
+                .expect("ASCII"),
+        )
+        .await;
+    let envelope = wxhost::protocol::read_reply_envelope(&answer.body)
+        .expect("reply parses")
+        .expect("reply is encrypted");
+    let ciphertext = base64::engine::general_purpose::STANDARD
+        .decode(&envelope.encrypt)
+        .expect("Encrypt is base64");
+    let unpadded = 16 + 4 + reply_length(&content).len() + 18;
+    assert_eq!(unpadded % 32, 0);
+    assert_eq!(ciphertext.len(), unpadded + 32);
+}
+
+#[tokio::test]
+async fn multibyte_text_keeps_appid_offsets() {
+    let host = TestHost::start(&echo_all()).await;
+    let client = host.client("demo");
+    let xml =
+        String::from_utf8(text_message("你好".as_bytes(), 24_000_000_000_000_620)).expect("UTF-8");
+    let answer = client.post(Mode::Safe, &xml).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        normalize_create_time(&client.open_reply(&answer)),
+        text_reply("你好")
+    );
+}

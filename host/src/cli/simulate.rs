@@ -52,6 +52,16 @@ enum Mode {
     Safe,
 }
 
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Compatible => "compatible",
+            Mode::Safe => "safe",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Callback {
     /// A text message.
@@ -106,8 +116,8 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     };
     if args.mode != Mode::Plain && crypto.is_none() {
         bail!(
-            "--mode {:?} needs accounts.{}.encoding_aes_key in the config",
-            args.mode,
+            "--mode {} needs accounts.{}.encoding_aes_key in the config",
+            args.mode.label(),
             account.name
         );
     }
@@ -135,7 +145,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         &args.from,
     );
 
-    println!("POST {url} ({:?} mode)", args.mode);
+    println!("POST {url} ({} mode)", args.mode.label());
     println!("callback:\n{xml}\n");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))

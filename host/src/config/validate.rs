@@ -302,3 +302,136 @@ fn is_route_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match Config::parse(text, Path::new("/nonexistent")) {
+            Err(ConfigError::Invalid(problems)) => problems,
+            Err(other) => panic!("expected validation problems, got {other}"),
+            Ok(_) => panic!("expected validation problems, got a valid config"),
+        }
+    }
+
+    fn fields(problems: &[Problem]) -> Vec<&str> {
+        problems
+            .iter()
+            .map(|problem| problem.field.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let found = problems(
+            r#"
+[server]
+listen = "localhost"
+reply_budget_ms = 6000
+
+[[accounts]]
+name = "demo shop"
+appid = "wx1234567890abcdef"
+token = "faketoken"
+encoding_aes_key = "fake:abcdefghijklmnopqrstuvwxyz0123456789ABCDE"
+security = "safe"
+plugins = ["missing"]
+
+[[plugins]]
+name = "keyword"
+path = "keyword.wasm"
+messages = ["txt"]
+capabilities = ["network"]
+"#,
+        );
+        assert_eq!(
+            fields(&found),
+            [
+                "server.listen",
+                "server.reply_budget_ms",
+                "accounts[0].name",
+                "accounts[0].token",
+                "accounts[0].encoding_aes_key",
+                "accounts[0].plugins",
+                "plugins[0].path",
+                "plugins[0].messages",
+                "plugins[0].capabilities",
+            ]
+        );
+        assert_eq!(
+            found[3].message,
+            "a secret must be written as \"env:VARIABLE\" (or \"fake:VALUE\" for demo values)"
+        );
+        assert_eq!(
+            found[4].message,
+            "EncodingAESKey must have 43 characters, found 41"
+        );
+        assert_eq!(
+            found[6].message,
+            "plugin file /nonexistent/keyword.wasm not found; build the plugins first (see README) or fix the path"
+        );
+    }
+
+    #[test]
+    fn aes_key_with_spare_bits_is_accepted() {
+        let config = Config::parse(
+            r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+encoding_aes_key = "fake:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+"#,
+            Path::new("/nonexistent"),
+        );
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
+
+    #[test]
+    fn malformed_aes_keys_are_rejected() {
+        let key_42 = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF";
+        let key_44 = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH";
+        let key_dash = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF-";
+        for key in [key_42, key_44, key_dash] {
+            let found = problems(&format!(
+                r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+encoding_aes_key = "fake:{key}"
+"#
+            ));
+            assert_eq!(fields(&found), ["accounts[0].encoding_aes_key"], "{key}");
+        }
+    }
+
+    #[test]
+    fn missing_environment_secret_names_the_variable() {
+        let found = problems(
+            r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "env:WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET"
+"#,
+        );
+        assert_eq!(
+            found[0].message,
+            "environment variable WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET is not set; export it before starting wxhost"
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_a_syntax_error() {
+        let error = Config::parse("[server]\nlisten_port = 80\n", Path::new("/"))
+            .expect_err("unknown fields are rejected");
+        assert!(
+            error.to_string().contains("unknown field `listen_port`"),
+            "{error}"
+        );
+    }
+}
