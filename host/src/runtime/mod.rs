@@ -18,6 +18,7 @@ mod fault;
 mod host_api;
 mod kv;
 mod plugin;
+mod reuse;
 mod stderr;
 mod store;
 mod wasi;
@@ -35,6 +36,8 @@ pub use plugin::{
     DEFAULT_DEADLINE_MS, DEFAULT_MAX_DIRECTIVES, DEFAULT_MAX_LOG_BYTES_PER_CALL,
     DEFAULT_MAX_REPLY_BYTES, Plugin, PluginLimits, PluginSettings,
 };
+#[doc(hidden)]
+pub use reuse::ReusedInstance;
 
 /// What a plugin asks the host to do with one callback.
 #[derive(Debug, Clone, PartialEq)]
