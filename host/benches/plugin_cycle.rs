@@ -12,15 +12,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use wxhost::protocol::message::{Inbound, Message, Payload};
+use wxhost::protocol::message::{Event, Inbound, Message, Payload};
 use wxhost::runtime::{
     Directive, KvStore, MemoryKv, Plugin, PluginRuntime, PluginSettings, PoolTuning, RuntimeConfig,
 };
 
-/// 20 groups of 3 phrases each; the benchmark text matches group 12 of
-/// them by priority, after scanning the higher ones.
-fn keyword_config() -> BTreeMap<String, String> {
-    let groups: Vec<String> = (0..20)
+/// `count` groups of 3 phrases each, with falling priority. The benchmark
+/// text matches group 3 (`问题3号`), after the plugin has parsed every group
+/// and scanned the three higher ones.
+fn keyword_config(count: usize) -> BTreeMap<String, String> {
+    let groups: Vec<String> = (0..count)
         .map(|index| {
             format!(
                 r#"{{"name": "组{index}", "priority": {priority},
@@ -62,21 +63,34 @@ fn text_event() -> Inbound {
         event: None,
         event_key: None,
         payload: Payload::Message(Message::Text {
-            content: "请问问题12号怎么处理？".to_owned(),
+            content: "请问问题3号怎么处理？".to_owned(),
             biz_msg_menu_id: None,
         }),
         extra: Vec::new(),
     }
 }
 
-fn load_keyword(tuning: PoolTuning) -> (PluginRuntime, Plugin) {
+fn subscribe_event() -> Inbound {
+    Inbound {
+        msg_type: "event".to_owned(),
+        msg_id: None,
+        payload: Payload::Event(Event::Subscribe {
+            scene: None,
+            ticket: None,
+            event_key: None,
+        }),
+        ..text_event()
+    }
+}
+
+fn load_keyword(tuning: PoolTuning, groups: usize) -> (PluginRuntime, Plugin) {
     let config = RuntimeConfig {
         pool_tuning: tuning,
         ..RuntimeConfig::default()
     };
     let runtime = PluginRuntime::new(config).expect("runtime starts");
     let settings = PluginSettings {
-        config: keyword_config(),
+        config: keyword_config(groups),
         ..PluginSettings::default()
     };
     let plugin = runtime
@@ -97,25 +111,38 @@ fn plugin_cycle(c: &mut Criterion) {
     let event = text_event();
     let mut group = c.benchmark_group("plugin_cycle");
 
-    for (label, tuning) in [
-        ("fresh_instance/tuned", PoolTuning::Tuned),
-        (
-            "fresh_instance/wasmtime_defaults",
-            PoolTuning::WasmtimeDefaults,
-        ),
-    ] {
-        let (_runtime, plugin) = load_keyword(tuning);
-        assert_replies(&plugin.handle("demo", &event, &kv).unwrap());
+    for groups in [5, 20] {
+        for (tuning_label, tuning) in [
+            ("tuned", PoolTuning::Tuned),
+            ("wasmtime_defaults", PoolTuning::WasmtimeDefaults),
+        ] {
+            let (_runtime, plugin) = load_keyword(tuning, groups);
+            assert_replies(&plugin.handle("demo", &event, &kv).unwrap());
+            let label = format!("fresh_instance/{tuning_label}/{groups}_groups");
+            group.bench_function(label, |b| {
+                b.iter(|| black_box(plugin.handle("demo", black_box(&event), &kv)))
+            });
+        }
+
+        let (_runtime, plugin) = load_keyword(PoolTuning::Tuned, groups);
+        let mut instance = plugin.instantiate_for_reuse("demo", &kv).unwrap();
+        assert_replies(&instance.handle(&event).unwrap());
+        let label = format!("reused_instance/tuned/{groups}_groups");
         group.bench_function(label, |b| {
-            b.iter(|| black_box(plugin.handle("demo", black_box(&event), &kv)))
+            b.iter(|| black_box(instance.handle(black_box(&event))))
         });
     }
 
-    let (_runtime, plugin) = load_keyword(PoolTuning::Tuned);
+    // The keyword plugin returns `no-reply` for events before it reads its
+    // config: these two lines are the cost of the cycle without guest work.
+    let (_runtime, plugin) = load_keyword(PoolTuning::Tuned, 5);
     let mut instance = plugin.instantiate_for_reuse("demo", &kv).unwrap();
-    assert_replies(&instance.handle(&event).unwrap());
-    group.bench_function("reused_instance/tuned", |b| {
-        b.iter(|| black_box(instance.handle(black_box(&event))))
+    let subscribe = subscribe_event();
+    group.bench_function("fresh_instance/tuned/no_guest_work", |b| {
+        b.iter(|| black_box(plugin.handle("demo", black_box(&subscribe), &kv)))
+    });
+    group.bench_function("reused_instance/tuned/no_guest_work", |b| {
+        b.iter(|| black_box(instance.handle(black_box(&subscribe))))
     });
 
     group.finish();

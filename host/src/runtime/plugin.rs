@@ -19,8 +19,8 @@ use super::stderr::CappedPipe;
 use super::store::{CallCtx, MemoryCap};
 use super::wasi::{self, STDERR_CAPTURE_BYTES, WasiState};
 
-/// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin answers in
-/// tens of microseconds, and WeChat waits 5 s for the whole answer.
+/// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin returns in
+/// tens of microseconds, and WeChat waits 5 s for the whole HTTP response.
 pub const DEFAULT_DEADLINE_MS: u64 = 100;
 /// Default [`PluginLimits::max_memory_bytes`]: 32 MiB.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 32 * 1024 * 1024;
@@ -31,7 +31,7 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// Default [`PluginLimits::max_reply_bytes`]: 16 KiB.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024;
 
-/// What one call of a plugin may use.
+/// Per-call limits of a plugin.
 ///
 /// The defaults are:
 ///
@@ -73,7 +73,7 @@ impl Default for PluginLimits {
     }
 }
 
-/// How the host configures one plugin.
+/// Host configuration of one plugin.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PluginSettings {
     pub limits: PluginLimits,
@@ -216,7 +216,7 @@ impl Plugin {
     }
 
     /// Converts the returned directives, enforcing the directive and reply
-    /// limits. More than one reply is invalid: one callback gets one answer.
+    /// limits. More than one reply is invalid, because one callback gets one response.
     pub(crate) fn check_output(
         &self,
         directives: Vec<bindings::Directive>,

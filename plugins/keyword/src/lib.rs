@@ -6,7 +6,7 @@
 //! - `groups`: an array of groups, each
 //!   `{ "name", "priority", "phrases": [{ "match": "exact" | "contains", "text" }], "reply" }`.
 //!   Groups are tried by `priority`, highest first, and in config order
-//!   among equal priorities. The first group with a matching phrase answers.
+//!   among equal priorities. The first group with a matching phrase supplies the reply.
 //! - `default_reply` (optional): the reply when no group matches.
 //!
 //! A reply is `{ "text": "..." }` or
