@@ -38,6 +38,14 @@ fn main() {
             workspace.join(watched).display()
         );
     }
+    // NB: worktrees of this repository that share one CARGO_TARGET_DIR
+    // share this script's output directory too, because cargo derives it
+    // from the package's path relative to the workspace. Without a rerun,
+    // one worktree would pick up the component paths that another wrote.
+    // The shell's PWD differs between worktrees, so watching it reruns the
+    // script after a build from another worktree (and, harmlessly, after a
+    // build from another subdirectory).
+    println!("cargo:rerun-if-env-changed=PWD");
 
     let target_dir = workspace.join("target").join("plugin-build");
     build_plugins(&workspace, &target_dir);

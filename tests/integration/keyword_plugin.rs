@@ -1,4 +1,4 @@
-//! The keyword plugin answers configured phrases exactly.
+//! The keyword plugin replies exactly to configured phrases.
 
 use wxhost::protocol::message::Event;
 use wxhost::protocol::reply::{Article, Reply};
@@ -83,7 +83,7 @@ fn keyword_news_reply() {
 fn keyword_priority_order() {
     let plugin = keyword(None);
     // "价格" is exact for the priority-9 group; "新品价格" only contains
-    // "新品", so the priority-3 group answers it.
+    // "新品", so the priority-3 group replies.
     let directives = plugin.handle(ACCOUNT, &text("价格"), &memory_kv()).unwrap();
     assert_eq!(directives, reply_text("价格表见菜单。"));
     let directives = plugin

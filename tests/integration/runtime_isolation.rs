@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use wxhost::protocol::message::Event;
 use wxhost::protocol::reply::Reply;
-use wxhost::runtime::{Directive, PluginLimits};
+use wxhost::runtime::{Directive, PluginFault, PluginLimits};
 use wxhost_tests::plugins;
 
 use crate::runtime_support::{ACCOUNT, event, load, load_with_kv, memory_kv, text};
@@ -176,4 +176,27 @@ fn wasi_grants_nothing() {
         directives,
         reply_text("env=0 args=0 stdin=0 time=0 map=1 fs=err")
     );
+}
+
+#[test]
+fn wasi_sleep_traps() {
+    let plugin = load(
+        "probe-sleep",
+        plugins::WASI_PROBE,
+        &[("mode", "\"sleep\"")],
+        PluginLimits::default(),
+    );
+    let started = std::time::Instant::now();
+    let fault = plugin
+        .handle(ACCOUNT, &text("hi"), &memory_kv())
+        .unwrap_err();
+    assert_eq!(
+        fault,
+        PluginFault::Trap {
+            plugin: "probe-sleep".to_owned(),
+            message: "plugins cannot sleep: wasi:clocks/monotonic-clock is fixed at 0".to_owned(),
+            stderr: String::new(),
+        }
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }

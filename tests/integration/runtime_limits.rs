@@ -58,7 +58,7 @@ fn deadline_violated() {
         "stopped after {elapsed:?}"
     );
 
-    // The next call gets a fresh store and answers normally.
+    // The next call gets a fresh store and returns normally.
     let directives = plugin.handle(ACCOUNT, &text("10"), &kv).unwrap();
     assert_eq!(directives, reply_text("spun 10"));
 }

@@ -46,7 +46,7 @@ pub fn memory_kv() -> Arc<dyn KvStore> {
     Arc::new(MemoryKv::new())
 }
 
-/// A text message from [`FOLLOWER`].
+/// Builds a text message from [`FOLLOWER`].
 pub fn text(content: &str) -> Inbound {
     inbound(
         "text",
@@ -58,7 +58,7 @@ pub fn text(content: &str) -> Inbound {
     )
 }
 
-/// An event from [`FOLLOWER`].
+/// Builds an event from [`FOLLOWER`].
 pub fn event(kind: Event) -> Inbound {
     inbound("event", None, Payload::Event(kind))
 }

@@ -26,6 +26,9 @@ pub const DEFAULT_EPOCH_TICK_MS: u64 = 5;
 /// use. A Rust `wasm32-wasip2` component has a main module plus the small
 /// shim modules that `wasm-component-ld` adds: 3 to 4 core instances, one
 /// memory and up to 2 tables.
+// NOTE: the caps leave room for other guest toolchains, but none was tried.
+// A component past them fails to instantiate, which `handle` reports as
+// `PluginFault::Instantiate`.
 const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
 const MEMORIES_PER_COMPONENT: u32 = 2;
 const TABLES_PER_COMPONENT: u32 = 4;
@@ -36,7 +39,7 @@ const TABLES_PER_COMPONENT: u32 = 4;
 /// only the pages a call dirtied are reset.
 const KEEP_RESIDENT_BYTES: usize = 2 * 1024 * 1024;
 
-/// How the instance pool is set up.
+/// Instance pool settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolTuning {
     /// Right-sized memory reservations, pages kept resident between calls
@@ -58,7 +61,7 @@ pub enum PoolTuning {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// Plugin instances alive at once, across all plugins. Each running call
-    /// holds one; a call past the cap fails with
+    /// uses one, and a call past the cap fails with
     /// [`PluginFault::Instantiate`](super::PluginFault::Instantiate).
     pub max_instances: u32,
     /// The largest linear memory any plugin may have, in bytes. Every pool
@@ -68,7 +71,7 @@ pub struct RuntimeConfig {
     /// 5 ms keeps the ticker at 200 wake-ups per second, and deadlines of
     /// tens of milliseconds stay within about 10% of their value.
     pub epoch_tick_ms: u64,
-    /// How the instance pool is set up.
+    /// Instance pool settings.
     pub pool_tuning: PoolTuning,
 }
 

@@ -1,9 +1,9 @@
-//! Why a plugin call produced no usable directives.
+//! Faults of plugin calls that produced no usable directives.
 
 use wasmtime::Trap;
 
 /// A failed plugin call. Every variant names the plugin; the caller logs the
-/// fault and answers the callback with `success`.
+/// fault and responds to the callback with `success`.
 ///
 /// `stderr` holds the first bytes (at most 1 KiB) that the guest wrote to
 /// stderr during the call, usually a Rust panic message. It is plugin output,
@@ -66,7 +66,7 @@ fn stderr_suffix(stderr: &str) -> String {
     }
 }
 
-/// What the runtime observed about a failed call, for [`classify`].
+/// Observations about a failed call, for [`classify`].
 pub(crate) struct FailedCall<'a> {
     pub(crate) plugin: &'a str,
     pub(crate) deadline_ms: u64,

@@ -63,7 +63,7 @@ impl MemoryKv {
         self.lock().len()
     }
 
-    /// Returns true when the store holds no entries.
+    /// Returns true when the store contains no entries.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

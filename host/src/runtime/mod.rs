@@ -7,7 +7,8 @@
 //! calls except what the plugin writes to [`KvStore`]. Each call runs under
 //! the plugin's [`PluginLimits`]: a wall-clock deadline, a memory cap, and
 //! caps on log bytes, directives and reply size. WASI imports are linked to a
-//! context that grants nothing; the `wasi` module docs list what a guest sees.
+//! context that grants nothing, and the `wasi` module docs list what a guest
+//! receives from it.
 //!
 //! This is the only module that names wasmtime types.
 
@@ -18,6 +19,7 @@ mod fault;
 mod host_api;
 mod kv;
 mod plugin;
+mod reuse;
 mod stderr;
 mod store;
 mod wasi;
@@ -35,11 +37,13 @@ pub use plugin::{
     DEFAULT_DEADLINE_MS, DEFAULT_MAX_DIRECTIVES, DEFAULT_MAX_LOG_BYTES_PER_CALL,
     DEFAULT_MAX_REPLY_BYTES, Plugin, PluginLimits, PluginSettings,
 };
+#[doc(hidden)]
+pub use reuse::ReusedInstance;
 
-/// What a plugin asks the host to do with one callback.
+/// A plugin's instruction to the host for one callback.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Directive {
-    /// Answer the callback with this passive reply.
+    /// Reply to the callback with this passive reply.
     Reply(Reply),
     /// Pass the callback to the next plugin in the route.
     NoReply,

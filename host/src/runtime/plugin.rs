@@ -19,8 +19,8 @@ use super::stderr::CappedPipe;
 use super::store::{CallCtx, MemoryCap};
 use super::wasi::{self, STDERR_CAPTURE_BYTES, WasiState};
 
-/// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin answers in
-/// tens of microseconds, and WeChat waits 5 s for the whole answer.
+/// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin returns in
+/// tens of microseconds, and WeChat waits 5 s for the whole HTTP response.
 pub const DEFAULT_DEADLINE_MS: u64 = 100;
 /// Default [`PluginLimits::max_memory_bytes`]: 32 MiB.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 32 * 1024 * 1024;
@@ -31,7 +31,7 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// Default [`PluginLimits::max_reply_bytes`]: 16 KiB.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024;
 
-/// What one call of a plugin may use.
+/// Per-call limits of a plugin.
 ///
 /// The defaults are:
 ///
@@ -73,7 +73,7 @@ impl Default for PluginLimits {
     }
 }
 
-/// How the host configures one plugin.
+/// Host configuration of one plugin.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PluginSettings {
     pub limits: PluginLimits,
@@ -146,18 +146,7 @@ impl Plugin {
         kv: &Arc<dyn KvStore>,
     ) -> Result<Vec<Directive>, PluginFault> {
         let limits = &self.shared.limits;
-        let stderr = CappedPipe::new(STDERR_CAPTURE_BYTES);
-        let ctx = CallCtx {
-            wasi: WasiState {
-                ctx: wasi::deny_all_ctx(stderr.clone()),
-                table: ResourceTable::new(),
-            },
-            host: HostCtx::new(Arc::clone(&self.shared), account, Arc::clone(kv)),
-            limiter: MemoryCap::new(limits.max_memory_bytes),
-        };
-        let mut store = Store::new(self.pre.engine(), ctx);
-        store.limiter(|ctx| &mut ctx.limiter);
-        store.set_epoch_deadline(self.deadline_ticks);
+        let (mut store, stderr) = self.new_store(account, kv);
 
         let wit_event = convert::event_to_wit(account, event);
         let mut instantiating = true;
@@ -178,23 +167,57 @@ impl Plugin {
 
         match result {
             Ok(directives) => self.check_output(directives),
-            Err(error) => Err(fault::classify(
-                &error,
-                FailedCall {
-                    plugin: &self.shared.name,
-                    deadline_ms: limits.deadline_ms,
-                    max_memory_bytes: limits.max_memory_bytes,
-                    memory_refused: store.data().limiter.refused(),
-                    stderr: stderr.contents(),
-                    instantiating,
-                },
-            )),
+            Err(error) => Err(self.classify(&error, &store, &stderr, instantiating)),
         }
     }
 
+    /// Maps a failed instantiation or call to a fault.
+    pub(crate) fn classify(
+        &self,
+        error: &wasmtime::Error,
+        store: &Store<CallCtx>,
+        stderr: &CappedPipe,
+        instantiating: bool,
+    ) -> PluginFault {
+        let limits = self.limits();
+        fault::classify(
+            error,
+            FailedCall {
+                plugin: self.name(),
+                deadline_ms: limits.deadline_ms,
+                max_memory_bytes: limits.max_memory_bytes,
+                memory_refused: store.data().limiter.refused(),
+                stderr: stderr.contents(),
+                instantiating,
+            },
+        )
+    }
+
+    /// Builds the store for one call: a deny-all WASI context whose stderr
+    /// is captured, the host import state, the memory cap and the deadline.
+    pub(crate) fn new_store(
+        &self,
+        account: &str,
+        kv: &Arc<dyn KvStore>,
+    ) -> (Store<CallCtx>, CappedPipe) {
+        let stderr = CappedPipe::new(STDERR_CAPTURE_BYTES);
+        let ctx = CallCtx {
+            wasi: WasiState {
+                ctx: wasi::deny_all_ctx(stderr.clone()),
+                table: ResourceTable::new(),
+            },
+            host: HostCtx::new(Arc::clone(&self.shared), account, Arc::clone(kv)),
+            limiter: MemoryCap::new(self.shared.limits.max_memory_bytes),
+        };
+        let mut store = Store::new(self.pre.engine(), ctx);
+        store.limiter(|ctx| &mut ctx.limiter);
+        store.set_epoch_deadline(self.deadline_ticks);
+        (store, stderr)
+    }
+
     /// Converts the returned directives, enforcing the directive and reply
-    /// limits. More than one reply is invalid: one callback gets one answer.
-    fn check_output(
+    /// limits. More than one reply is invalid, because one callback gets one response.
+    pub(crate) fn check_output(
         &self,
         directives: Vec<bindings::Directive>,
     ) -> Result<Vec<Directive>, PluginFault> {

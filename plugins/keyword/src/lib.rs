@@ -6,7 +6,7 @@
 //! - `groups`: an array of groups, each
 //!   `{ "name", "priority", "phrases": [{ "match": "exact" | "contains", "text" }], "reply" }`.
 //!   Groups are tried by `priority`, highest first, and in config order
-//!   among equal priorities. The first group with a matching phrase answers.
+//!   among equal priorities. The first group with a matching phrase supplies the reply.
 //! - `default_reply` (optional): the reply when no group matches.
 //!
 //! A reply is `{ "text": "..." }` or
@@ -17,7 +17,7 @@
 //! message. Both compare exactly, with case. Messages other than text, and
 //! events, get `no-reply`. The plugin instance is fresh for every call, so
 //! it parses its configuration on each call; that takes a few microseconds
-//! for a few dozen phrases.
+//! for a few dozen phrases, and only the matching reply is parsed.
 
 mod rules;
 
@@ -40,20 +40,28 @@ impl Guest for KeywordPlugin {
         let rules = match rules::Rules::parse(groups.as_deref(), default_reply.as_deref()) {
             Ok(rules) => rules,
             Err(error) => {
-                log::write(
-                    Level::Error,
-                    "invalid keyword configuration",
-                    &[("error".to_owned(), error)],
-                );
+                log_invalid_config(error);
                 return vec![Directive::NoReply];
             }
         };
 
         match rules.find_reply(&text.content) {
-            Some(reply) => vec![Directive::Reply(reply.to_wit())],
-            None => vec![Directive::NoReply],
+            Ok(Some(reply)) => vec![Directive::Reply(reply.to_wit())],
+            Ok(None) => vec![Directive::NoReply],
+            Err(error) => {
+                log_invalid_config(error);
+                vec![Directive::NoReply]
+            }
         }
     }
+}
+
+fn log_invalid_config(error: String) {
+    log::write(
+        Level::Error,
+        "invalid keyword configuration",
+        &[("error".to_owned(), error)],
+    );
 }
 
 export!(KeywordPlugin);

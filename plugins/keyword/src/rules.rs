@@ -1,25 +1,32 @@
 //! The keyword configuration and its matching.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::wxhost::plugin::types::{Article, Reply};
 
+/// One group. Its `name` is for people reading the config and is skipped.
+/// The reply stays raw JSON until its group matches, so a call parses only
+/// the reply it returns.
 #[derive(Debug, Deserialize)]
-struct Group {
-    #[allow(dead_code, reason = "names a group in the config for people")]
-    #[serde(default)]
-    name: String,
+struct Group<'a> {
     #[serde(default)]
     priority: i64,
-    phrases: Vec<Phrase>,
-    reply: ReplyConfig,
+    #[serde(borrow)]
+    phrases: Vec<Phrase<'a>>,
+    #[serde(borrow)]
+    reply: &'a RawValue,
 }
 
 #[derive(Debug, Deserialize)]
-struct Phrase {
+struct Phrase<'a> {
     #[serde(rename = "match")]
     kind: MatchKind,
-    text: String,
+    /// Borrowed from the config text unless it contains JSON escapes.
+    #[serde(borrow)]
+    text: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -69,27 +76,22 @@ impl ReplyConfig {
 
 /// The parsed configuration, with groups in match order.
 #[derive(Debug)]
-pub struct Rules {
-    groups: Vec<Group>,
-    default_reply: Option<ReplyConfig>,
+pub struct Rules<'a> {
+    groups: Vec<Group<'a>>,
+    default_reply: Option<&'a str>,
 }
 
-impl Rules {
-    /// Parses the `groups` and `default_reply` config values; either may be
-    /// absent. Returns the serde error text on invalid JSON.
-    pub fn parse(groups: Option<&str>, default_reply: Option<&str>) -> Result<Self, String> {
-        let mut groups: Vec<Group> = match groups {
+impl<'a> Rules<'a> {
+    /// Parses the `groups` config value, which may be absent, and keeps the
+    /// `default_reply` text for [`Rules::find_reply`]. Returns the serde
+    /// error text on invalid JSON.
+    pub fn parse(groups: Option<&'a str>, default_reply: Option<&'a str>) -> Result<Self, String> {
+        let mut groups: Vec<Group<'a>> = match groups {
             Some(json) => serde_json::from_str(json).map_err(|e| format!("groups: {e}"))?,
             None => Vec::new(),
         };
         // A stable sort keeps config order among equal priorities.
         groups.sort_by_key(|group| std::cmp::Reverse(group.priority));
-        let default_reply = match default_reply {
-            Some(json) => {
-                Some(serde_json::from_str(json).map_err(|e| format!("default_reply: {e}"))?)
-            }
-            None => None,
-        };
         Ok(Self {
             groups,
             default_reply,
@@ -97,22 +99,32 @@ impl Rules {
     }
 
     /// Returns the reply of the first group that matches `content`, else the
-    /// default reply.
-    pub fn find_reply(&self, content: &str) -> Option<&ReplyConfig> {
+    /// default reply, or `None` when neither exists. Fails with the serde
+    /// error text when that reply is invalid.
+    pub fn find_reply(&self, content: &str) -> Result<Option<ReplyConfig>, String> {
         let trimmed = content.trim();
-        self.groups
+        let group_reply = self
+            .groups
             .iter()
             .find(|group| group.phrases.iter().any(|p| p.matches(content, trimmed)))
-            .map(|group| &group.reply)
-            .or(self.default_reply.as_ref())
+            .map(|group| group.reply.get());
+        match (group_reply, self.default_reply) {
+            (Some(json), _) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| format!("groups: reply: {e}")),
+            (None, Some(json)) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| format!("default_reply: {e}")),
+            (None, None) => Ok(None),
+        }
     }
 }
 
-impl Phrase {
+impl Phrase<'_> {
     fn matches(&self, content: &str, trimmed: &str) -> bool {
         match self.kind {
             MatchKind::Exact => trimmed == self.text.trim(),
-            MatchKind::Contains => !self.text.is_empty() && content.contains(self.text.as_str()),
+            MatchKind::Contains => !self.text.is_empty() && content.contains(&*self.text),
         }
     }
 }
@@ -130,8 +142,8 @@ mod tests {
          "reply": {"text": "high"}}
     ]"#;
 
-    fn text(reply: Option<&ReplyConfig>) -> Option<&str> {
-        match reply {
+    fn text(reply: Result<Option<ReplyConfig>, String>) -> Option<String> {
+        match reply.unwrap() {
             Some(ReplyConfig::Text(text)) => Some(text),
             _ => None,
         }
@@ -140,20 +152,34 @@ mod tests {
     #[test]
     fn priority_order_wins() {
         let rules = Rules::parse(Some(GROUPS), None).unwrap();
-        assert_eq!(text(rules.find_reply("  价格表\n")), Some("high"));
-        assert_eq!(text(rules.find_reply("价格表多少")), Some("low"));
+        assert_eq!(
+            text(rules.find_reply("  价格表\n")),
+            Some("high".to_owned())
+        );
+        assert_eq!(text(rules.find_reply("价格表多少")), Some("low".to_owned()));
     }
 
     #[test]
     fn no_match_without_default() {
         let rules = Rules::parse(Some(GROUPS), None).unwrap();
-        assert_eq!(rules.find_reply("你好"), None);
+        assert_eq!(rules.find_reply("你好"), Ok(None));
     }
 
     #[test]
     fn default_reply_used() {
         let rules = Rules::parse(Some(GROUPS), Some(r#"{"text": "默认"}"#)).unwrap();
-        assert_eq!(text(rules.find_reply("你好")), Some("默认"));
+        assert_eq!(text(rules.find_reply("你好")), Some("默认".to_owned()));
+    }
+
+    #[test]
+    fn invalid_reply_rejected() {
+        let groups = r#"[{"phrases": [{"match": "exact", "text": "a"}], "reply": {"txt": "x"}}]"#;
+        let rules = Rules::parse(Some(groups), None).unwrap();
+        let error = rules.find_reply("a").unwrap_err();
+        assert!(
+            error.starts_with("groups: reply: unknown variant `txt`"),
+            "{error}"
+        );
     }
 
     #[test]

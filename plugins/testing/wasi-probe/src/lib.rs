@@ -2,19 +2,24 @@
 //! environment variables, arguments, stdin, the wall clock, a hash map
 //! (which seeds from `wasi:random/insecure-seed`) and the file system.
 //! It replies with one line such as `env=0 args=0 stdin=0 time=0 map=1 fs=err`.
+//! With config `mode` set to `"sleep"` it sleeps for an hour instead.
 
 wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use wxhost::plugin::config;
 use wxhost::plugin::types::Reply;
 
 struct WasiProbePlugin;
 
 impl Guest for WasiProbePlugin {
     fn handle(_event: Event) -> Vec<Directive> {
+        if config::get("mode").as_deref() == Some("\"sleep\"") {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
         let env = std::env::vars().count();
         let args = std::env::args().count();
         let mut stdin = Vec::new();
