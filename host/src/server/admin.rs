@@ -36,7 +36,7 @@ pub async fn list_outbox(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers) {
+    if let Some(denied) = deny(&state, &headers) {
         return denied;
     }
     let filter = match query
@@ -76,7 +76,7 @@ pub async fn retry_entry(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers) {
+    if let Some(denied) = deny(&state, &headers) {
         return denied;
     }
     match state.outbox.store().outbox_retry(id, now_ms()) {
@@ -95,7 +95,7 @@ pub async fn quota(
     headers: HeaderMap,
     Path(account): Path<String>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers) {
+    if let Some(denied) = deny(&state, &headers) {
         return denied;
     }
     if state.apis.client(&account).is_none() {
@@ -107,20 +107,24 @@ pub async fn quota(
     }
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+/// Returns the answer to a request without the admin key: 404 when the
+/// admin API is disabled, 401 otherwise. Returns none for the admin.
+fn deny(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     if !state.keys.admin_enabled() {
-        return Err((StatusCode::NOT_FOUND, "admin API disabled").into_response());
+        return Some((StatusCode::NOT_FOUND, "admin API disabled").into_response());
     }
     if bearer(headers).is_some_and(|key| state.keys.is_admin(key)) {
-        return Ok(());
+        return None;
     }
     tracing::warn!("admin request without a valid admin key");
-    Err((
-        StatusCode::UNAUTHORIZED,
-        [(WWW_AUTHENTICATE, "Bearer")],
-        "missing or invalid bearer key",
+    Some(
+        (
+            StatusCode::UNAUTHORIZED,
+            [(WWW_AUTHENTICATE, "Bearer")],
+            "missing or invalid bearer key",
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 fn internal_error(err: &dyn std::fmt::Display) -> Response {
