@@ -17,7 +17,7 @@ use crate::wechat::{
     WeChatClient,
 };
 
-/// What a callback tells about the follower's customer-service windows.
+/// The effect of a callback on the follower's customer-service windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowerAction {
     /// The follower opened a window of this kind.
@@ -26,8 +26,8 @@ pub enum FollowerAction {
     Unfollow,
 }
 
-/// Returns what `inbound` does to the sender's windows: a user message
-/// opens the 48-hour window; a follow, a QR scan and a `click`,
+/// Returns the effect of `inbound` on the sender's windows. A user message
+/// opens the 48-hour window. A follow, a QR scan and a `click`,
 /// `scancode_push` or `scancode_waitmsg` menu event open the 1-minute
 /// window. Other events change nothing.
 pub fn follower_action(inbound: &Inbound) -> Option<FollowerAction> {
@@ -49,8 +49,8 @@ pub struct AccountApis {
     clients: HashMap<String, Arc<WeChatClient>>,
     appids: HashMap<String, String>,
     quota: Arc<QuotaGuard>,
-    /// The in-process fake of WeChat, told about each interaction the way
-    /// WeChat itself learns of it.
+    /// The in-process fake of WeChat, which receives each interaction as
+    /// WeChat itself would.
     mirror: Option<FakeState>,
 }
 
@@ -182,4 +182,82 @@ fn account_limits(account: &AccountConfig) -> QuotaLimits {
         limits.per_minute.insert(api.clone(), *limit);
     }
     limits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::message::{Message, ScanCode};
+
+    fn inbound(payload: Payload) -> Inbound {
+        Inbound {
+            to_user: "gh_fakeacct001".to_owned(),
+            from_user: "oFAKE_user_0001".to_owned(),
+            create_time: 1_700_000_000,
+            msg_type: "event".to_owned(),
+            msg_id: None,
+            event: None,
+            event_key: None,
+            payload,
+            extra: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn callbacks_map_to_windows() {
+        let opens = |kind| Some(FollowerAction::Opens(kind));
+        let cases = [
+            (
+                Payload::Message(Message::Text {
+                    content: "hi".to_owned(),
+                    biz_msg_menu_id: None,
+                }),
+                opens(InteractionKind::Message),
+            ),
+            (
+                Payload::Event(Event::Subscribe {
+                    scene: Some("promo".to_owned()),
+                    ticket: None,
+                    event_key: None,
+                }),
+                opens(InteractionKind::Follow),
+            ),
+            (
+                Payload::Event(Event::Scan {
+                    scene: "7".to_owned(),
+                    ticket: None,
+                }),
+                opens(InteractionKind::QrScan),
+            ),
+            (
+                Payload::Event(Event::Click {
+                    key: "K1".to_owned(),
+                }),
+                opens(InteractionKind::MenuClick),
+            ),
+            (
+                Payload::Event(Event::ScancodeWaitmsg(ScanCode {
+                    key: "K2".to_owned(),
+                    scan_type: None,
+                    scan_result: None,
+                })),
+                opens(InteractionKind::MenuClick),
+            ),
+            (
+                Payload::Event(Event::Unsubscribe),
+                Some(FollowerAction::Unfollow),
+            ),
+            (
+                Payload::Event(Event::View {
+                    url: "https://example.com/".to_owned(),
+                    menu_id: None,
+                }),
+                None,
+            ),
+        ];
+        for (payload, expected) in cases {
+            let label = format!("{payload:?}");
+            assert_eq!(follower_action(&inbound(payload)), expected, "{label}");
+        }
+    }
 }

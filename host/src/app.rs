@@ -1,6 +1,6 @@
 //! Assembling a running host from a validated [`Config`].
 //!
-//! One SQLite file holds everything: the host's tables ([`Store`]) and
+//! One SQLite file contains everything: the host's tables ([`Store`]) and
 //! the token and quota tables of the WeChat connector ([`SqliteStore`]),
 //! each through its own connection.
 

@@ -32,7 +32,7 @@ pub enum Outcome {
     Fault { plugin: String, fault: PluginFault },
 }
 
-/// The result of running a route: the answer and the actions for the outbox.
+/// The result of running a route: its outcome and the actions for the outbox.
 #[derive(Debug)]
 pub struct RouteRun {
     pub outcome: Outcome,

@@ -80,7 +80,7 @@ async fn token_endpoint_checks_keys() {
 #[tokio::test]
 async fn dead_letter_shows_in_admin() {
     let (fake, host) = start(BUDGET, &actions_plugin(ONE_TEXT)).await;
-    // The fake has no window for the follower: it answers 45015.
+    // The fake has no window for the follower, so it returns 45015.
     host.client("demo")
         .post(Mode::Plain, &text_xml(USER_1, "hi", 24_000_000_000_002_002))
         .await;

@@ -13,12 +13,12 @@ pub const CUSTOM_SEND: &str = "/cgi-bin/message/custom/send";
 pub const TEMPLATE_SEND: &str = "/cgi-bin/message/template/send";
 pub const STABLE_TOKEN: &str = "/cgi-bin/stable_token";
 
-/// Longest time a test waits for the outbox worker.
+/// Maximum time a test waits for the outbox worker.
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// A fake and a host whose accounts `demo` and `other` call it. Only
-/// `demo` has its appid in the fake. `plugins` holds the `[[plugins]]`
-/// tables; `server` the extra `[server]` keys.
+/// `demo` has its appid in the fake. `plugins` contains the
+/// `[[plugins]]` tables, and `server` the extra `[server]` keys.
 pub async fn start(server: &str, plugins: &str) -> (FakeWeChat, TestHost) {
     let fake = FakeWeChat::start(FakeConfig::default())
         .await
@@ -74,8 +74,9 @@ token = "fake:{TOKEN}"
     (fake, host)
 }
 
-/// The actions plugin for text messages, with `actions` as the TOML body
-/// after its `[plugins.config]` line (`[[plugins.config.actions]]` tables).
+/// Returns the `[[plugins]]` table of the actions plugin for text
+/// messages, with `actions` (`[[plugins.config.actions]]` tables) after
+/// its `[plugins.config]` line.
 pub fn actions_plugin(actions: &str) -> String {
     format!(
         r#"

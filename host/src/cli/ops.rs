@@ -40,7 +40,7 @@ enum OutboxCommand {
         /// Only entries in this state: pending, sending, sent or dead.
         #[arg(long)]
         state: Option<String>,
-        /// Most entries to print.
+        /// Maximum number of entries to print.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },

@@ -63,7 +63,7 @@ impl ConsumerConfig {
     }
 }
 
-/// `[admin]`: the `/admin/*` endpoints. Without this section they answer
+/// `[admin]`: the `/admin/*` endpoints. Without this section they return
 /// 404.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +84,7 @@ pub struct OutboxConfig {
     pub max_attempts: u32,
     /// Delay before the first retry; each later retry doubles it, with jitter.
     pub retry_base_ms: u64,
-    /// Longest delay between two attempts.
+    /// Maximum delay between two attempts.
     pub retry_max_ms: u64,
     /// How often an idle worker looks for due entries, in milliseconds.
     pub poll_ms: u64,

@@ -40,7 +40,7 @@ pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
 /// Defaults: `server.listen` is `127.0.0.1:8080`, `server.max_body_bytes`
 /// 65536, `server.reply_budget_ms` 3000, `server.dedupe_ttl_secs` 300,
 /// `store.path` `wxhost.db` next to the config file, no consumers, no
-/// admin key (the admin endpoints answer 404), the [`OutboxConfig`]
+/// admin key (the admin endpoints return 404), the [`OutboxConfig`]
 /// defaults and no in-process fake.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

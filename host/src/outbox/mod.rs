@@ -9,8 +9,8 @@
 //!    An action that fails a check is logged with the plugin's name and
 //!    dropped, so it is never sent.
 //! 2. The callback handler writes the entries in the same transaction as
-//!    the stored answer ([`crate::store::Store::finish_callback`]) before
-//!    it answers WeChat. The key is unique, so a callback retried by
+//!    the stored reply ([`crate::store::Store::finish_callback`]) before
+//!    it responds to WeChat. The key is unique, so a callback retried by
 //!    WeChat never queues an action twice.
 //! 3. A [`worker`] claims an entry (state `sending`, committed before the
 //!    HTTP call), calls WeChat and marks it `sent` right after. A transient
@@ -104,7 +104,7 @@ pub struct PluginAction {
     pub action: Action,
 }
 
-/// Where prepared actions go and who they are for.
+/// The follower and the callback that prepared actions are for.
 pub struct Recipient<'a> {
     pub account: &'a str,
     pub openid: &'a str,

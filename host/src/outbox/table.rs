@@ -1,6 +1,11 @@
 //! The outbox tables in the host's SQLite store and every statement on
 //! them. Each state change is one statement or one transaction, so a
 //! process killed at any point leaves every entry in a defined state.
+//! The store runs in WAL mode with `synchronous = NORMAL`: a committed
+//! change survives a killed process, though not a power loss.
+//!
+//! TODO: nothing prunes `sent` entries yet, so the table grows by one row
+//! per delivered action.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -79,7 +84,7 @@ pub struct NewEntry {
     pub account: String,
     /// The follower the action is for.
     pub openid: String,
-    /// Who asked for the action: a plugin name.
+    /// Source of the action: the name of the plugin that returned it.
     pub source: String,
     /// `Action::kind`.
     pub kind: String,
@@ -87,7 +92,7 @@ pub struct NewEntry {
     pub action: String,
 }
 
-/// Why a delivery attempt failed, as stored with the entry. The message
+/// Failure of a delivery attempt, as stored with the entry. The message
 /// never contains the openid or the message content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptError {
@@ -138,8 +143,8 @@ impl Store {
         Ok(added)
     }
 
-    /// Stores the answer of a callback and queues its actions in one
-    /// transaction, so the actions exist exactly when the answer does.
+    /// Stores the reply of a callback and queues its actions in one
+    /// transaction, so the actions exist exactly when the stored reply does.
     pub fn finish_callback(
         &self,
         dedupe_key: &str,
@@ -199,8 +204,8 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks an entry claimed by `worker` as sent. Returns false when the
-    /// worker no longer holds the claim.
+    /// Marks an entry claimed by `worker` as sent. Returns false when
+    /// another worker took the claim over.
     pub fn outbox_mark_sent(&self, id: i64, worker: &str, now_ms: i64) -> Result<bool, StoreError> {
         let changed = self.lock().execute(
             "UPDATE outbox SET state = 'sent', claimed_by = NULL, last_error = NULL, \

@@ -46,7 +46,7 @@ impl From<&OutboxConfig> for WorkerConfig {
     }
 }
 
-/// A running worker. Dropping it asks the worker to stop after the
+/// A running worker. Dropping it signals the worker to stop after the
 /// delivery in progress.
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,

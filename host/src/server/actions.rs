@@ -1,4 +1,4 @@
-//! What a callback does beyond its answer: it opens the follower's
+//! Work a callback does besides its reply: it opens the follower's
 //! customer-service window, prepares the plugins' actions for the outbox,
 //! and finishes a route that outlived the reply budget.
 
@@ -59,8 +59,7 @@ pub(super) fn prepare_actions(
 
 /// Waits for a route that passed the reply budget, then queues its
 /// actions and, when it produced a passive reply, the equivalent
-/// customer-service message. The callback was already answered with
-/// `success`.
+/// customer-service message. The callback already got `success`.
 pub(super) fn finish_late(
     state: AppState,
     account: Arc<Account>,

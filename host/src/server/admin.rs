@@ -5,7 +5,7 @@
 //! - `POST /admin/outbox/{id}/retry`: queues a dead entry again;
 //! - `GET /admin/quota/{account}`: usage of each API against its limits.
 //!
-//! Without an admin key in the config every admin request answers 404.
+//! Without an admin key in the config, every admin request gets 404.
 
 use std::collections::BTreeMap;
 
@@ -107,8 +107,8 @@ pub async fn quota(
     }
 }
 
-/// Returns the answer to a request without the admin key: 404 when the
-/// admin API is disabled, 401 otherwise. Returns none for the admin.
+/// Returns the response for a request without the admin key: 404 when
+/// the admin API is disabled, 401 otherwise. Returns none for the admin key.
 fn deny(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     if !state.keys.admin_enabled() {
         return Some((StatusCode::NOT_FOUND, "admin API disabled").into_response());

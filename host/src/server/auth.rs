@@ -1,7 +1,7 @@
 //! Bearer keys of the internal token endpoint and the admin endpoints.
 //!
 //! Keys are compared as SHA-256 digests in constant time, and every
-//! consumer's key is compared on each request, so the time taken tells
+//! consumer's key is compared on each request, so the time taken reveals
 //! nothing about which key, or how much of one, matched.
 
 use axum::http::HeaderMap;
