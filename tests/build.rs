@@ -15,6 +15,7 @@ use std::process::Command;
 /// variable that carries each component's path.
 const PLUGINS: &[(&str, &str)] = &[
     ("plugin-keyword", "PLUGIN_KEYWORD"),
+    ("plugin-actions", "PLUGIN_ACTIONS"),
     ("plugin-echo", "PLUGIN_ECHO"),
     ("plugin-hog", "PLUGIN_HOG"),
     ("plugin-kv-counter", "PLUGIN_KV_COUNTER"),

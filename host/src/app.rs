@@ -1,4 +1,8 @@
 //! Assembling a running host from a validated [`Config`].
+//!
+//! One SQLite file contains everything: the host's tables ([`Store`]) and
+//! the token and quota tables of the WeChat connector ([`SqliteStore`]),
+//! each through its own connection.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -8,28 +12,52 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::accounts::Account;
+use crate::apis::AccountApis;
 use crate::config::{Config, PluginConfig};
 use crate::dedupe::Deduplicator;
 use crate::dispatch::{Dispatcher, RoutedPlugin};
+use crate::fake_wechat::{self, FakeAccount, FakeConfig, FakeState};
 use crate::logging::LogIds;
+use crate::outbox::{Outbox, WorkerConfig, WorkerHandle, spawn_worker};
 use crate::routing::RouteRules;
 use crate::runtime::{KvStore, PluginLimits, PluginRuntime, PluginSettings, RuntimeConfig};
-use crate::server::{self, AppState};
+use crate::server::{self, AccessKeys, AppState};
 use crate::store::Store;
+use crate::wechat::SqliteStore;
+
+/// How long a stopping host waits for the delivery in progress.
+const WORKER_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A host ready to serve: the engine, the loaded plugins and the store.
 pub struct Host {
     pub state: AppState,
     pub store: Store,
     pub runtime: PluginRuntime,
+    worker_config: WorkerConfig,
 }
 
 impl Host {
     /// Opens the store, compiles every plugin and resolves every account.
     /// Fails with an error that names the plugin or account at fault.
     pub fn build(config: &Config) -> anyhow::Result<Host> {
+        Host::build_with_fake(config, None)
+    }
+
+    /// Like [`Host::build`]; with `fake`, every follower interaction is
+    /// also reported to that in-process fake of WeChat.
+    pub fn build_with_fake(config: &Config, fake: Option<FakeState>) -> anyhow::Result<Host> {
         let store_path = config.resolve_path(&config.store.path);
         let store = Store::open(&store_path)?;
+        let wechat_store = SqliteStore::open(&store_path).with_context(|| {
+            format!(
+                "failed to open the token and quota tables in {}",
+                store_path.display()
+            )
+        })?;
+        let mut apis = AccountApis::build(config, Arc::new(wechat_store))?;
+        if let Some(fake) = fake {
+            apis = apis.with_mirror(fake);
+        }
         let runtime = PluginRuntime::new(RuntimeConfig {
             max_instances: config.runtime.max_instances,
             ..RuntimeConfig::default()
@@ -78,12 +106,25 @@ impl Host {
             log_ids,
             reply_budget: Duration::from_millis(config.server.reply_budget_ms),
             max_body_bytes: config.server.max_body_bytes,
+            apis: Arc::new(apis),
+            outbox: Outbox::new(store.clone()),
+            keys: Arc::new(AccessKeys::from_config(config)?),
         };
         Ok(Host {
             state,
             store,
             runtime,
+            worker_config: WorkerConfig::from(&config.outbox),
         })
+    }
+
+    /// Starts the outbox worker on the current tokio runtime.
+    pub fn start_worker(&self) -> WorkerHandle {
+        spawn_worker(
+            self.state.outbox.clone(),
+            self.state.apis.clone(),
+            self.worker_config,
+        )
     }
 }
 
@@ -184,9 +225,14 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Binds the configured address and serves until Ctrl-C or SIGTERM.
+/// Binds the configured address and serves until Ctrl-C or SIGTERM, with
+/// the outbox worker and, when configured, the in-process fake of WeChat.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let host = Host::build(&config)?;
+    let fake = match &config.fake_wechat {
+        Some(section) => Some(start_fake(&config, &section.listen).await?),
+        None => None,
+    };
+    let host = Host::build_with_fake(&config, fake)?;
     let listener = TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| {
@@ -196,15 +242,51 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     let address = listener.local_addr()?;
+    let worker = host.start_worker();
     tracing::info!(
         %address,
         accounts = host.state.accounts.len(),
         plugins = config.plugins.len(),
         "wxhost listening"
     );
-    server::serve(listener, host.state, shutdown_signal()).await?;
+    server::serve(listener, host.state.clone(), shutdown_signal()).await?;
+    worker.stop(WORKER_STOP_GRACE).await;
     tracing::info!("wxhost stopped");
     Ok(())
+}
+
+/// Starts the fake of WeChat on `listen` with the config's accounts and
+/// AppSecrets. For demos and tests only.
+async fn start_fake(config: &Config, listen: &str) -> anyhow::Result<FakeState> {
+    let mut accounts = Vec::new();
+    for account in &config.accounts {
+        if let Some(source) = &account.app_secret {
+            let secret = source.resolve().map_err(anyhow::Error::msg)?;
+            accounts.push(FakeAccount {
+                appid: account.appid.clone(),
+                secret: secret.expose().to_owned(),
+            });
+        }
+    }
+    let state = FakeState::new(FakeConfig {
+        accounts,
+        ..FakeConfig::default()
+    });
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("failed to listen on {listen} for fake_wechat.listen"))?;
+    let address = listener.local_addr()?;
+    let served = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = fake_wechat::serve(listener, served).await {
+            tracing::error!(error = %err, "fake WeChat server stopped");
+        }
+    });
+    tracing::warn!(
+        base_url = %format!("http://{address}"),
+        "fake WeChat API started in process; for demos and tests only"
+    );
+    Ok(state)
 }
 
 async fn shutdown_signal() {

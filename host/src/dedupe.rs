@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::outbox::{NewEntry, now_ms};
 use crate::protocol::message::{Inbound, Payload};
 use crate::store::{Store, StoreError, StoredReply};
 
@@ -127,6 +128,27 @@ impl ClaimGuard {
             .owner
             .store
             .reply_put(&self.key, &reply, now_secs + self.owner.ttl_secs);
+        self.release(reply);
+        stored
+    }
+
+    /// Stores the answer and queues the callback's outbox entries in one
+    /// transaction, hands the answer to waiting retries and releases the
+    /// key. Returns how many entries were added.
+    pub fn finish_with_actions(
+        mut self,
+        reply: StoredReply,
+        now_secs: u64,
+        entries: &[NewEntry],
+    ) -> Result<usize, StoreError> {
+        self.finished = true;
+        let stored = self.owner.store.finish_callback(
+            &self.key,
+            &reply,
+            now_secs + self.owner.ttl_secs,
+            entries,
+            now_ms(),
+        );
         self.release(reply);
         stored
     }

@@ -4,10 +4,12 @@
 //! that returns a reply answers; a plugin that returns no reply passes the
 //! callback on. A plugin fault (trap, deadline, memory cap, invalid output)
 //! ends the route: the callback is answered with `success` and the fault is
-//! logged with the plugin's name.
+//! logged with the plugin's name. The actions of every plugin that ran
+//! without a fault are collected in route order for the outbox.
 
 use std::sync::Arc;
 
+use crate::outbox::PluginAction;
 use crate::protocol::message::Inbound;
 use crate::protocol::reply::Reply;
 use crate::routing::RouteRules;
@@ -30,6 +32,14 @@ pub enum Outcome {
     Fault { plugin: String, fault: PluginFault },
 }
 
+/// The result of running a route: its outcome and the actions for the outbox.
+#[derive(Debug)]
+pub struct RouteRun {
+    pub outcome: Outcome,
+    /// Actions in route order, each with the plugin that returned it.
+    pub actions: Vec<PluginAction>,
+}
+
 /// Runs plugin routes against the shared key-value store.
 pub struct Dispatcher {
     plugins: Vec<Arc<RoutedPlugin>>,
@@ -49,7 +59,8 @@ impl Dispatcher {
 
     /// Runs the plugins at `route` (indexes into this dispatcher's list) in
     /// order. Blocks while plugins run, so call it from a blocking thread.
-    pub fn run_route(&self, account: &str, route: &[usize], inbound: &Inbound) -> Outcome {
+    pub fn run_route(&self, account: &str, route: &[usize], inbound: &Inbound) -> RouteRun {
+        let mut actions = Vec::new();
         for routed in route.iter().filter_map(|&index| self.plugins.get(index)) {
             if !routed.rules.accepts(inbound) {
                 continue;
@@ -58,26 +69,37 @@ impl Dispatcher {
             let directives = match routed.plugin.handle(account, inbound, &self.kv) {
                 Ok(directives) => directives,
                 Err(fault) => {
-                    return Outcome::Fault {
+                    let outcome = Outcome::Fault {
                         plugin: name,
                         fault,
                     };
+                    return RouteRun { outcome, actions };
                 }
             };
             tracing::debug!(plugin = %name, directives = directives.len(), "plugin returned");
-            let reply = directives
-                .into_iter()
-                .find_map(|directive| match directive {
-                    Directive::Reply(reply) => Some(reply),
-                    Directive::NoReply => None,
-                });
+            let mut reply = None;
+            for (position, directive) in directives.into_iter().enumerate() {
+                match directive {
+                    Directive::Reply(found) => reply = reply.or(Some(found)),
+                    Directive::NoReply => {}
+                    Directive::Action(action) => actions.push(PluginAction {
+                        plugin: name.clone(),
+                        slot: position.to_string(),
+                        action,
+                    }),
+                }
+            }
             if let Some(reply) = reply {
-                return Outcome::Reply {
+                let outcome = Outcome::Reply {
                     plugin: name,
                     reply,
                 };
+                return RouteRun { outcome, actions };
             }
         }
-        Outcome::NoReply
+        RouteRun {
+            outcome: Outcome::NoReply,
+            actions,
+        }
     }
 }

@@ -11,13 +11,16 @@
 //!    inside the [`runtime`], each in a fresh sandboxed instance under a
 //!    deadline and a memory cap;
 //! 5. [`server`] renders the reply, encrypts it for encrypted posts, stores
-//!    it for retries and answers within the reply budget, or answers
-//!    `success`.
+//!    it for retries together with the plugins' actions for the [`outbox`],
+//!    and answers within the reply budget, or answers `success`;
+//! 6. the [`outbox`] worker delivers the actions through [`wechat`], with
+//!    the account's client from [`apis`].
 //!
 //! [`config`] describes the TOML file, [`store`] the SQLite database, and
 //! [`cli`] the `wxhost` command.
 
 pub mod accounts;
+pub mod apis;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -25,6 +28,7 @@ pub mod dedupe;
 pub mod dispatch;
 pub mod fake_wechat;
 pub mod logging;
+pub mod outbox;
 pub mod protocol;
 pub mod routing;
 pub mod runtime;

@@ -23,6 +23,13 @@ mod privacy;
 /// A host on an ephemeral port and a client that plays WeChat.
 mod support;
 
+/// The internal access token endpoint and the admin endpoints.
+mod internal_api;
+/// Plugin actions delivered through the outbox, and late replies.
+mod outbox;
+/// A host wired to a fake of WeChat for the outbox tests.
+mod outbox_support;
+
 /// Typed API calls, errcode mapping and retries.
 mod wechat_api;
 /// Local quotas and customer-service windows.

@@ -6,6 +6,9 @@
 pub mod plugins {
     /// The keyword reply plugin (`plugins/keyword`).
     pub const KEYWORD: &str = env!("PLUGIN_KEYWORD");
+    /// Returns the actions listed in its config `actions`, and a text reply
+    /// from config `reply` (`plugins/testing/actions`).
+    pub const ACTIONS: &str = env!("PLUGIN_ACTIONS");
     /// Replies with the text or event it received (`plugins/testing/echo`).
     pub const ECHO: &str = env!("PLUGIN_ECHO");
     /// Allocates N MiB for a text N, else 1 MiB chunks until one fails.

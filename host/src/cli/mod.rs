@@ -1,5 +1,7 @@
 //! The `wxhost` command line.
 
+mod fake;
+mod ops;
 mod simulate;
 
 use std::path::PathBuf;
@@ -33,6 +35,12 @@ enum Command {
     },
     /// Play WeChat against a running host: send a signed callback and print the reply.
     Simulate(simulate::SimulateArgs),
+    /// Show an account's API usage today against each limit.
+    Quota(ops::QuotaArgs),
+    /// List outbox entries or queue a dead one again.
+    Outbox(ops::OutboxArgs),
+    /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
+    FakeWechat(fake::FakeArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -77,5 +85,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Quota(args) => ops::quota(&args),
+        Command::Outbox(args) => ops::outbox(&args),
+        Command::FakeWechat(args) => {
+            crate::logging::init(false);
+            fake::run(args).await
+        }
     }
 }

@@ -5,14 +5,20 @@
 //! whole file at once, so an operator sees every problem in one run. Each
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
 
+mod api;
 mod secret;
 mod validate;
+mod validate_api;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use api::{
+    AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, MIN_KEY_BYTES,
+    OutboxConfig, QuotaOverrides, TokenModeConfig,
+};
 pub use secret::{Secret, SecretSource};
 pub use validate::{ConfigError, Problem};
 
@@ -33,7 +39,9 @@ pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
 ///
 /// Defaults: `server.listen` is `127.0.0.1:8080`, `server.max_body_bytes`
 /// 65536, `server.reply_budget_ms` 3000, `server.dedupe_ttl_secs` 300,
-/// `store.path` `wxhost.db` next to the config file.
+/// `store.path` `wxhost.db` next to the config file, no consumers, no
+/// admin key (the admin endpoints return 404), the [`OutboxConfig`]
+/// defaults and no in-process fake.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -47,6 +55,16 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
+    /// Internal services that may fetch access tokens from this host.
+    #[serde(default)]
+    pub consumers: Vec<ConsumerConfig>,
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    /// Demo and test only: a fake of WeChat's API inside `wxhost serve`.
+    #[serde(default)]
+    pub fake_wechat: Option<FakeWeChatConfig>,
     /// The directory relative paths in this file resolve against.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -142,8 +160,20 @@ pub struct AccountConfig {
     pub token: SecretSource,
     /// The 43-character EncodingAESKey; required for safe mode.
     pub encoding_aes_key: Option<SecretSource>,
-    /// AppSecret, for WeChat API calls.
+    /// AppSecret, for WeChat API calls. Without it the account has no
+    /// API client: plugin actions for it are dropped and consumers cannot
+    /// fetch its token.
     pub app_secret: Option<SecretSource>,
+    /// Base URL of WeChat's API, without a trailing slash. Default
+    /// `https://api.weixin.qq.com`; plain `http` only for loopback hosts.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// `stable` (default) or `classic`.
+    #[serde(default)]
+    pub token_mode: TokenModeConfig,
+    /// Quota limits that replace wxhost's defaults for this account.
+    #[serde(default)]
+    pub quota: QuotaOverrides,
     /// `any` (default) or `safe`.
     #[serde(default = "default_security")]
     pub security: SecurityMode,
@@ -237,5 +267,16 @@ impl Config {
     /// Returns the account with this name.
     pub fn account(&self, name: &str) -> Option<&AccountConfig> {
         self.accounts.iter().find(|account| account.name == name)
+    }
+}
+
+impl AccountConfig {
+    /// Returns `api_base_url` without a trailing slash, or WeChat's host.
+    pub fn api_base_url(&self) -> String {
+        self.api_base_url
+            .as_deref()
+            .unwrap_or(DEFAULT_API_BASE_URL)
+            .trim_end_matches('/')
+            .to_owned()
     }
 }

@@ -61,10 +61,10 @@ fn format_problems(problems: &[Problem]) -> String {
 }
 
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             field: field.into(),
             message: message.into(),
@@ -88,6 +88,8 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
         }
         validate_account(account, &field, &plugin_names, &mut problems);
     }
+
+    super::validate_api::validate_api(config, &mut problems);
 
     let mut seen_plugins = HashSet::new();
     for (index, plugin) in config.plugins.iter().enumerate() {
@@ -295,7 +297,7 @@ fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) 
     }
 }
 
-fn is_route_name(name: &str) -> bool {
+pub(super) fn is_route_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name

@@ -1,7 +1,9 @@
 //! Conversions between the host's protocol model and the WIT types.
 
+use crate::outbox::{Action, TemplateAction};
 use crate::protocol::message::{self as host, Inbound, Payload};
 use crate::protocol::reply::{self as reply, Reply};
+use crate::wechat::{CustomBody, MiniProgramLink, MsgMenuItem, NewsArticle};
 
 use super::Directive;
 use super::bindings::wxhost::plugin::types as wit;
@@ -225,6 +227,74 @@ pub(crate) fn directive_from_wit(directive: wit::Directive) -> Directive {
     match directive {
         wit::Directive::Reply(reply) => Directive::Reply(reply_from_wit(reply)),
         wit::Directive::NoReply => Directive::NoReply,
+        wit::Directive::SendCustom(message) => Directive::Action(Action::Custom {
+            body: custom_body_from_wit(message.body),
+            kf_account: message.kf_account,
+        }),
+        wit::Directive::SendTemplate(template) => {
+            Directive::Action(Action::Template(TemplateAction {
+                template_id: template.template_id,
+                url: template.url,
+                miniprogram: template.miniprogram.map(|link| MiniProgramLink {
+                    appid: link.appid,
+                    pagepath: link.pagepath,
+                }),
+                data: template.data,
+            }))
+        }
+        wit::Directive::Tag(tag_id) => Directive::Action(Action::Tag { tag_id }),
+        wit::Directive::Untag(tag_id) => Directive::Action(Action::Untag { tag_id }),
+    }
+}
+
+fn custom_body_from_wit(body: wit::CustomBody) -> CustomBody {
+    use wit::CustomBody as W;
+    match body {
+        W::Text(content) => CustomBody::Text { content },
+        W::Image(media_id) => CustomBody::Image { media_id },
+        W::Voice(media_id) => CustomBody::Voice { media_id },
+        W::Video(video) => CustomBody::Video {
+            media_id: video.media_id,
+            thumb_media_id: video.thumb_media_id,
+            title: video.title,
+            description: video.description,
+        },
+        W::Music(music) => CustomBody::Music {
+            title: music.title,
+            description: music.description,
+            musicurl: music.music_url,
+            hqmusicurl: music.hq_music_url,
+            thumb_media_id: music.thumb_media_id,
+        },
+        W::News(article) => CustomBody::News {
+            articles: vec![NewsArticle {
+                title: article.title,
+                description: article.description,
+                url: article.url,
+                picurl: article.pic_url,
+            }],
+        },
+        W::Mpnews(media_id) => CustomBody::MpNews { media_id },
+        W::Mpnewsarticle(article_id) => CustomBody::MpNewsArticle { article_id },
+        W::Msgmenu(menu) => CustomBody::MsgMenu {
+            head_content: menu.head_content,
+            list: menu
+                .items
+                .into_iter()
+                .map(|item| MsgMenuItem {
+                    id: item.id,
+                    content: item.content,
+                })
+                .collect(),
+            tail_content: menu.tail_content,
+        },
+        W::Wxcard(card_id) => CustomBody::WxCard { card_id },
+        W::Miniprogrampage(page) => CustomBody::MiniProgramPage {
+            title: page.title,
+            appid: page.appid,
+            pagepath: page.pagepath,
+            thumb_media_id: page.thumb_media_id,
+        },
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Directive {
     Reply(Reply),
     /// Pass the callback to the next plugin in the route.
     NoReply,
+    /// Send this to the follower through WeChat's API, via the outbox.
+    Action(crate::outbox::Action),
 }
 
 /// A failure to set up the runtime or to load a plugin.

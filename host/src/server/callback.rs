@@ -9,11 +9,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::reply::{HttpReply, render_outcome};
+use super::{AppState, actions};
 use crate::accounts::Account;
 use crate::dedupe::{Claim, dedupe_key};
-use crate::dispatch::Outcome;
+use crate::dispatch::{Outcome, RouteRun};
 use crate::protocol::envelope;
 use crate::protocol::message::Inbound;
 use crate::protocol::{CallbackError, CallbackQuery};
@@ -96,8 +96,12 @@ pub async fn handle_callback(
         }
     };
 
+    // Open the follower's customer-service window before the plugins run,
+    // so the actions they return can use it.
+    actions::record_interaction(&state, &account, &inbound);
+
     // Run the plugins on a blocking thread, bounded by the reply budget.
-    let task = {
+    let mut task = {
         let dispatcher = state.dispatcher.clone();
         let account = account.clone();
         let inbound = inbound.clone();
@@ -106,26 +110,43 @@ pub async fn handle_callback(
         })
     };
     let budget = state.reply_budget.saturating_sub(started.elapsed());
-    let outcome = match tokio::time::timeout(budget, task).await {
-        Ok(Ok(outcome)) => outcome,
+    let run = match tokio::time::timeout(budget, &mut task).await {
+        Ok(Ok(run)) => run,
         Ok(Err(join_error)) => {
             tracing::error!(account = %account.name, error = %join_error, "plugin task failed");
-            Outcome::NoReply
+            RouteRun {
+                outcome: Outcome::NoReply,
+                actions: Vec::new(),
+            }
         }
         Err(_elapsed) => {
+            // The route keeps running up to each plugin's own deadline;
+            // its reply then goes out as a customer-service message.
             log_done(&state, &account, &inbound, "budget_exceeded", None, started);
             let reply = HttpReply::success();
             if let Err(err) = guard.finish(reply.to_stored(), now_secs()) {
                 tracing::error!(account = %account.name, error = %err, "failed to store reply");
             }
+            actions::finish_late(state.clone(), account.clone(), inbound.clone(), key, task);
             return reply.into_response();
         }
     };
 
-    // Render, seal, remember and answer.
-    let (reply, plugin, label) = render_outcome(&account, &inbound, outcome, sealing.as_deref());
-    if let Err(err) = guard.finish(reply.to_stored(), now_secs()) {
-        tracing::error!(account = %account.name, error = %err, "failed to store reply");
+    // Render and seal; store the answer and queue the actions together.
+    let entries = actions::prepare_actions(&state, &account, &inbound, &key, run.actions);
+    let (reply, plugin, label) =
+        render_outcome(&account, &inbound, run.outcome, sealing.as_deref());
+    match guard.finish_with_actions(reply.to_stored(), now_secs(), &entries) {
+        Ok(0) => {}
+        Ok(_) => state.outbox.wake(),
+        Err(err) => {
+            tracing::error!(
+                account = %account.name,
+                actions = entries.len(),
+                error = %err,
+                "failed to store the reply and its actions"
+            );
+        }
     }
     log_done(
         &state,

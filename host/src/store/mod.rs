@@ -1,5 +1,6 @@
-//! The embedded SQLite store: plugin key-value data and the finished
-//! replies kept for WeChat's retries.
+//! The embedded SQLite store: plugin key-value data, the finished
+//! replies kept for WeChat's retries, and the outbox
+//! ([`crate::outbox`] owns its statements).
 //!
 //! One database file serves the whole host. It runs in WAL mode, so
 //! several wxhost processes on one machine can share it.
@@ -74,12 +75,13 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(crate::outbox::SCHEMA)?;
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent,
         // because every statement is atomic, so a poisoned lock is reused.
         self.connection

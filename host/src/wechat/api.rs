@@ -42,6 +42,17 @@ impl WeChatClient {
         Ok(())
     }
 
+    /// Sends a customer-service message whose window message was already
+    /// taken with [`QuotaGuard::reserve_reply`](super::QuotaGuard::reserve_reply),
+    /// as the outbox does when it accepts the message. Sending it again
+    /// after a failure takes no further window message locally.
+    pub async fn send_custom_reserved(&self, message: &CustomMessage) -> Result<(), ApiError> {
+        message.validate().map_err(|r| invalid(CUSTOM_SEND, r))?;
+        let call = Call::new(Method::POST, CUSTOM_SEND).json(message)?;
+        self.execute_reserved(&call, &message.touser).await?;
+        Ok(())
+    }
+
     /// Shows or cancels the typing indicator. WeChat accepts it only within
     /// 30 s of an interaction (45080 otherwise).
     pub async fn send_typing(&self, touser: &str, command: TypingCommand) -> Result<(), ApiError> {

@@ -89,7 +89,27 @@ impl WeChatClient {
         call: &Call,
         follower: Option<&str>,
     ) -> Result<ResponseBody, ApiError> {
-        let result = self.execute_inner(call, follower).await;
+        self.execute_with(call, follower, true).await
+    }
+
+    /// Sends `call` for `follower` whose window message the caller already
+    /// took with [`QuotaGuard::reserve_reply`]. WeChat's 45015 and 45047
+    /// still close or empty the follower's windows locally.
+    pub(crate) async fn execute_reserved(
+        &self,
+        call: &Call,
+        follower: &str,
+    ) -> Result<ResponseBody, ApiError> {
+        self.execute_with(call, Some(follower), false).await
+    }
+
+    async fn execute_with(
+        &self,
+        call: &Call,
+        follower: Option<&str>,
+        reserve: bool,
+    ) -> Result<ResponseBody, ApiError> {
+        let result = self.execute_inner(call, follower, reserve).await;
         if let Err(err) = &result {
             self.after_failure(call.path, follower, err);
         }
@@ -100,8 +120,9 @@ impl WeChatClient {
         &self,
         call: &Call,
         follower: Option<&str>,
+        reserve: bool,
     ) -> Result<ResponseBody, ApiError> {
-        if let Some(openid) = follower {
+        if let Some(openid) = follower.filter(|_| reserve) {
             self.quota.reserve_reply(&self.account, openid)?;
         }
         let count_call = || self.quota.acquire(&self.account, call.path);

@@ -16,7 +16,11 @@ pub struct CustomMessage {
 }
 
 /// The payload of a customer-service message, one variant per `msgtype`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its serde form is WeChat's: the `msgtype` as the key of the payload
+/// object, for example `{"text":{"content":"hi"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CustomBody {
     Text {
         content: String,
@@ -71,7 +75,7 @@ pub enum CustomBody {
 }
 
 /// One article of a `news` message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewsArticle {
     pub title: String,
     pub description: String,
@@ -80,7 +84,7 @@ pub struct NewsArticle {
 }
 
 /// One choice of a `msgmenu` message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MsgMenuItem {
     pub id: String,
     pub content: String,
@@ -222,7 +226,7 @@ pub struct TemplateMessage {
 }
 
 /// A mini program page a template message opens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MiniProgramLink {
     pub appid: String,
     pub pagepath: String,
@@ -275,6 +279,16 @@ mod tests {
             serde_json::to_string(&message).unwrap(),
             r#"{"touser":"o1","msgtype":"miniprogrampage","miniprogrampage":{"appid":"wxabc","pagepath":"pages/index","thumb_media_id":"m1","title":"t"}}"#
         );
+    }
+
+    #[test]
+    fn custom_body_serde_uses_msgtype_key() {
+        let body = CustomBody::MpNewsArticle {
+            article_id: "a1".to_owned(),
+        };
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(json, r#"{"mpnewsarticle":{"article_id":"a1"}}"#);
+        assert_eq!(serde_json::from_str::<CustomBody>(&json).unwrap(), body);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! 45047, the client calls the `note_*` methods so later calls are rejected
 //! locally too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,9 +130,11 @@ pub struct ApiUsage {
 }
 
 /// Counts calls and follower windows for every account, against
-/// [`QuotaLimits`].
+/// [`QuotaLimits`]: one set for every account, or an account's own set
+/// from [`QuotaGuard::with_account_limits`].
 pub struct QuotaGuard {
     limits: QuotaLimits,
+    account_limits: HashMap<String, QuotaLimits>,
     store: Arc<dyn QuotaStore>,
     clock: Arc<dyn Clock>,
 }
@@ -142,9 +144,21 @@ impl QuotaGuard {
     pub fn new(limits: QuotaLimits, store: Arc<dyn QuotaStore>) -> Self {
         Self {
             limits,
+            account_limits: HashMap::new(),
             store,
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Uses `limits` for `account` instead of the shared limits.
+    pub fn with_account_limits(mut self, account: &str, limits: QuotaLimits) -> Self {
+        self.account_limits.insert(account.to_owned(), limits);
+        self
+    }
+
+    /// Returns the limits that apply to `account`.
+    pub fn limits_for(&self, account: &str) -> &QuotaLimits {
+        self.account_limits.get(account).unwrap_or(&self.limits)
     }
 
     /// Replaces the clock, for tests.
@@ -161,8 +175,9 @@ impl QuotaGuard {
     /// limit is reached.
     pub fn acquire(&self, account: &str, api: &str) -> Result<(), ApiError> {
         let now = self.clock.now_ms();
+        let limits = self.limits_for(account);
         let mut periods = Vec::new();
-        if let Some(limit) = self.limits.daily.get(api) {
+        if let Some(limit) = limits.daily.get(api) {
             periods.push((
                 day_period(now),
                 *limit,
@@ -170,7 +185,7 @@ impl QuotaGuard {
                 LimitWindow::Day,
             ));
         }
-        if let Some(limit) = self.limits.per_minute.get(api) {
+        if let Some(limit) = limits.per_minute.get(api) {
             periods.push((
                 minute_period(now),
                 *limit,
@@ -204,9 +219,10 @@ impl QuotaGuard {
         kind: InteractionKind,
         at_ms: i64,
     ) -> Result<(), ApiError> {
+        let limits = self.limits_for(account);
         let (window, rule) = match kind {
-            InteractionKind::Message => (WindowKind::Message, self.limits.message_window),
-            _ => (WindowKind::Event, self.limits.event_window),
+            InteractionKind::Message => (WindowKind::Message, limits.message_window),
+            _ => (WindowKind::Event, limits.event_window),
         };
         let expires = at_ms + i64::try_from(rule.duration.as_millis()).unwrap_or(i64::MAX);
         self.store
@@ -245,7 +261,7 @@ impl QuotaGuard {
     ) -> Result<(), ApiError> {
         match (kind, openid) {
             (LimitKind::DailyQuota, _) => {
-                if let Some(limit) = self.limits.daily.get(api) {
+                if let Some(limit) = self.limits_for(account).daily.get(api) {
                     let period = day_period(self.clock.now_ms());
                     self.store.raise_count(account, api, &period, *limit)?;
                 }
@@ -264,6 +280,7 @@ impl QuotaGuard {
     /// Returns the usage of every API that has a limit or was called today.
     pub fn usage(&self, account: &str) -> Result<QuotaUsage, ApiError> {
         let now = self.clock.now_ms();
+        let limits = self.limits_for(account);
         let daily: BTreeMap<String, u64> = self
             .store
             .counts(account, &day_period(now))?
@@ -275,11 +292,10 @@ impl QuotaGuard {
             .into_iter()
             .collect();
 
-        let mut apis: Vec<&String> = self
-            .limits
+        let mut apis: Vec<&String> = limits
             .daily
             .keys()
-            .chain(self.limits.per_minute.keys())
+            .chain(limits.per_minute.keys())
             .chain(daily.keys())
             .collect();
         apis.sort();
@@ -289,9 +305,9 @@ impl QuotaGuard {
             .map(|api| ApiUsage {
                 api: api.clone(),
                 daily_used: daily.get(api).copied().unwrap_or(0),
-                daily_limit: self.limits.daily.get(api).copied(),
+                daily_limit: limits.daily.get(api).copied(),
                 minute_used: per_minute.get(api).copied().unwrap_or(0),
-                minute_limit: self.limits.per_minute.get(api).copied(),
+                minute_limit: limits.per_minute.get(api).copied(),
             })
             .collect();
         Ok(QuotaUsage {
@@ -407,6 +423,23 @@ mod tests {
         assert_eq!(stable.daily_limit, Some(500_000));
         assert_eq!(stable.minute_used, 1);
         assert_eq!(stable.minute_limit, Some(10_000));
+    }
+
+    #[test]
+    fn account_limits_override_shared() {
+        let mut own = QuotaLimits::default();
+        own.daily.insert("/cgi-bin/qrcode/create".to_owned(), 1);
+        let (guard, _) = guard(QuotaLimits::default());
+        let guard = guard.with_account_limits("small", own);
+        assert!(guard.acquire("small", "/cgi-bin/qrcode/create").is_ok());
+        assert!(
+            guard
+                .acquire("small", "/cgi-bin/qrcode/create")
+                .unwrap_err()
+                .is_quota_exhausted()
+        );
+        assert!(guard.acquire("main", "/cgi-bin/qrcode/create").is_ok());
+        assert!(guard.acquire("main", "/cgi-bin/qrcode/create").is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use wxhost::app::Host;
 use wxhost::config::Config;
+use wxhost::outbox::WorkerHandle;
 
 pub use wechat::{CallbackClient, Mode};
 
@@ -22,11 +23,15 @@ pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 pub const USER_1: &str = "oFAKE_user_0001";
 pub const USER_2: &str = "oFAKE_user_0002";
 
-/// A host serving on 127.0.0.1 with an ephemeral port, stopped on drop.
+/// A host serving on 127.0.0.1 with an ephemeral port and running its
+/// outbox worker, stopped on drop.
 pub struct TestHost {
     pub base_url: String,
-    pub host_store: wxhost::store::Store,
+    /// The host's own store.
+    pub store: wxhost::store::Store,
+    pub state: wxhost::server::AppState,
     shutdown: Option<oneshot::Sender<()>>,
+    _worker: WorkerHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -41,10 +46,13 @@ impl TestHost {
             .replace("{plugins}", &plugin_dir().display().to_string());
         let config = Config::parse(&text, dir.path()).expect("test config is valid");
         let host = Host::build(&config).expect("host builds from the test config");
+        let host_state = host.state.clone();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("listener has an address");
+        let worker = host.start_worker();
+        let store = host.store.clone();
         let (sender, receiver) = oneshot::channel::<()>();
         let state = host.state.clone();
         tokio::spawn(async move {
@@ -56,8 +64,10 @@ impl TestHost {
         });
         TestHost {
             base_url: format!("http://{address}"),
-            host_store: wxhost::store::Store::open_in_memory().expect("open a scratch store"),
+            store,
+            state: host_state,
             shutdown: Some(sender),
+            _worker: worker,
             _dir: dir,
         }
     }

@@ -1,0 +1,122 @@
+//! Work a callback does besides its reply: it opens the follower's
+//! customer-service window, prepares the plugins' actions for the outbox,
+//! and finishes a route that outlived the reply budget.
+
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use super::AppState;
+use crate::accounts::Account;
+use crate::apis::follower_action;
+use crate::dispatch::{Outcome, RouteRun};
+use crate::outbox::{self, NewEntry, PluginAction, Recipient, now_ms, reply_to_custom};
+use crate::protocol::message::Inbound;
+
+/// The slot of the action that carries a late passive reply.
+const LATE_REPLY_SLOT: &str = "late-reply";
+
+/// Records what the follower did, so that the actions of this callback
+/// can use the customer-service window it opened.
+pub(super) fn record_interaction(state: &AppState, account: &Account, inbound: &Inbound) {
+    let Some(action) = follower_action(inbound) else {
+        return;
+    };
+    if let Err(err) =
+        state
+            .apis
+            .record_interaction(&account.name, &inbound.from_user, action, now_ms())
+    {
+        tracing::error!(
+            account = %account.name,
+            user = %state.log_ids.of(&inbound.from_user),
+            error = %err,
+            "failed to record the follower interaction"
+        );
+    }
+}
+
+/// Checks the route's actions and returns the outbox entries of the
+/// valid ones.
+pub(super) fn prepare_actions(
+    state: &AppState,
+    account: &Account,
+    inbound: &Inbound,
+    callback_key: &str,
+    actions: Vec<PluginAction>,
+) -> Vec<NewEntry> {
+    if actions.is_empty() {
+        return Vec::new();
+    }
+    let recipient = Recipient {
+        account: &account.name,
+        openid: &inbound.from_user,
+        callback_key,
+        log_ids: &state.log_ids,
+    };
+    outbox::prepare(&state.apis, &recipient, actions)
+}
+
+/// Waits for a route that passed the reply budget, then queues its
+/// actions and, when it produced a passive reply, the equivalent
+/// customer-service message. The callback already got `success`.
+pub(super) fn finish_late(
+    state: AppState,
+    account: Arc<Account>,
+    inbound: Arc<Inbound>,
+    callback_key: String,
+    task: JoinHandle<RouteRun>,
+) {
+    tokio::spawn(async move {
+        let run = match task.await {
+            Ok(run) => run,
+            Err(err) => {
+                tracing::error!(account = %account.name, error = %err, "plugin task failed");
+                return;
+            }
+        };
+        let mut actions = Vec::with_capacity(run.actions.len() + 1);
+        match run.outcome {
+            Outcome::Reply { plugin, reply } => match reply_to_custom(reply) {
+                Ok(action) => actions.push(PluginAction {
+                    plugin,
+                    slot: LATE_REPLY_SLOT.to_owned(),
+                    action,
+                }),
+                Err(reason) => tracing::warn!(
+                    account = %account.name,
+                    plugin = %plugin,
+                    reason,
+                    "late reply dropped: it has no customer-service equivalent"
+                ),
+            },
+            Outcome::Fault { plugin, fault } => tracing::warn!(
+                account = %account.name,
+                plugin = %plugin,
+                fault = %fault,
+                "plugin fault after the reply budget"
+            ),
+            Outcome::NoReply => {}
+        }
+        let entries = prepare_actions(
+            &state,
+            &account,
+            &inbound,
+            &callback_key,
+            actions.into_iter().chain(run.actions).collect(),
+        );
+        match state.outbox.enqueue(&entries) {
+            Ok(queued) => tracing::info!(
+                account = %account.name,
+                user = %state.log_ids.of(&inbound.from_user),
+                queued,
+                "late route result queued in the outbox"
+            ),
+            Err(err) => tracing::error!(
+                account = %account.name,
+                error = %err,
+                "failed to queue the late route result"
+            ),
+        }
+    });
+}
