@@ -31,6 +31,10 @@ use wxhost::routing::RouteRules;
 use wxhost::runtime::{KvStore, MemoryKv, PluginRuntime, PluginSettings, RuntimeConfig};
 use wxhost::store::{Store, StoredReply};
 
+// The same allocator as the `wxhost` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "faketoken";
 const APPID: &str = "wx1234567890abcdef";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -157,7 +161,7 @@ fn host_path(c: &mut Criterion) {
     let dispatcher = Dispatcher::new(vec![keyword_plugin()], kv);
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = Store::open(&dir.path().join("bench.db")).expect("store opens");
-    let dedupe = Deduplicator::new(store, 300);
+    let dedupe = Deduplicator::new(store, 300).expect("dedupe starts");
     let keys = AccountKeys {
         token: TOKEN.to_owned(),
         crypto: Some(crypto()),
@@ -165,6 +169,34 @@ fn host_path(c: &mut Criterion) {
     };
     let query = plain_query();
     let next_msg_id = AtomicU64::new(1);
+
+    let inbound = open_callback(&query, text_xml(1).as_bytes(), &keys)
+        .expect("opens")
+        .inbound;
+    c.bench_function("plugin_route", |b| {
+        b.iter(|| black_box(dispatcher.run_route("demo", &[0], &inbound)))
+    });
+    c.bench_function("dedupe_claim_finish", |b| {
+        b.iter_batched(
+            || {
+                format!(
+                    "demo\u{1f}u\u{1f}m{}",
+                    next_msg_id.fetch_add(1, Ordering::Relaxed)
+                )
+            },
+            |key| {
+                let Claim::First(guard) = dedupe.claim(&key, 1_700_000_000).expect("claims") else {
+                    panic!("every iteration has a new key");
+                };
+                let stored = StoredReply {
+                    content_type: "application/xml; charset=utf-8".to_owned(),
+                    body: b"<xml>pong</xml>".to_vec(),
+                };
+                guard.finish(stored, 1_700_000_000).expect("stores");
+            },
+            BatchSize::SmallInput,
+        )
+    });
 
     c.bench_function("host_path_plain", |b| {
         b.iter_batched(
@@ -175,8 +207,8 @@ fn host_path(c: &mut Criterion) {
                 let Claim::First(guard) = dedupe.claim(&key, 1_700_000_000).expect("claims") else {
                     panic!("every iteration has a new MsgId");
                 };
-                let outcome = dispatcher.run_route("demo", &[0], &opened.inbound);
-                let Outcome::Reply { reply, .. } = outcome else {
+                let run = dispatcher.run_route("demo", &[0], &opened.inbound);
+                let Outcome::Reply { reply, .. } = run.outcome else {
                     panic!("the keyword plugin replies to ping");
                 };
                 let rendered = render_reply(

@@ -102,7 +102,7 @@ impl Host {
         let state = AppState {
             accounts: Arc::new(accounts),
             dispatcher: Arc::new(Dispatcher::new(plugins, kv)),
-            dedupe: Deduplicator::new(store.clone(), config.server.dedupe_ttl_secs),
+            dedupe: Deduplicator::new(store.clone(), config.server.dedupe_ttl_secs)?,
             log_ids,
             reply_budget: Duration::from_millis(config.server.reply_budget_ms),
             max_body_bytes: config.server.max_body_bytes,
@@ -251,6 +251,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     server::serve(listener, host.state.clone(), shutdown_signal()).await?;
     worker.stop(WORKER_STOP_GRACE).await;
+    host.state.dedupe.flush();
     tracing::info!("wxhost stopped");
     Ok(())
 }

@@ -58,6 +58,42 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Returns the dedupe keys of replies that have not expired by `now_secs`.
+    pub fn reply_keys(&self, now_secs: u64) -> Result<Vec<String>, StoreError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT dedupe_key FROM replies WHERE expires_at > ?1")?;
+        let keys = statement
+            .query_map([now_secs as i64], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(keys)
+    }
+
+    /// Stores several replies in one transaction; each row is the dedupe
+    /// key, the reply and its expiry in Unix seconds.
+    pub fn reply_put_batch(&self, rows: &[(&str, &StoredReply, u64)]) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (key, reply, expires_at) in rows {
+                insert.execute(params![
+                    key,
+                    reply.content_type,
+                    reply.body,
+                    *expires_at as i64
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

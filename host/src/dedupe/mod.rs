@@ -6,11 +6,19 @@
 //! identical answer. A retry after it finished gets the stored answer, also
 //! after a restart, because finished answers are kept in the store.
 
+mod recent;
+mod seen;
+mod writer;
+
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::watch;
+
+use recent::Recent;
+use seen::SeenKeys;
+use writer::{PendingReply, ReplyWriter};
 
 use crate::outbox::{NewEntry, now_ms};
 use crate::protocol::message::{Inbound, Payload};
@@ -62,22 +70,43 @@ impl Claim {
     }
 }
 
+/// How long finished answers stay in memory. WeChat retries within about
+/// 15 s of the first delivery; older retries are answered from the store.
+const MEMORY_RETENTION_SECS: u64 = 30;
+
 /// Tracks callbacks in flight and finished.
+///
+/// Finished answers live in memory for [`MEMORY_RETENTION_SECS`] and in the
+/// store for the configured TTL. The store is read only on a memory miss
+/// and written behind the callback, except for answers whose outbox
+/// entries must be durable before the callback is answered.
 #[derive(Clone)]
 pub struct Deduplicator {
     in_flight: Arc<Mutex<HashMap<String, Slot>>>,
+    recent: Arc<Mutex<Recent>>,
+    seen: Arc<Mutex<SeenKeys>>,
+    writer: Arc<ReplyWriter>,
     store: Store,
     ttl_secs: u64,
 }
 
 impl Deduplicator {
     /// Creates a deduplicator that keeps finished answers for `ttl_secs`.
-    pub fn new(store: Store, ttl_secs: u64) -> Deduplicator {
-        Deduplicator {
+    /// Answers already in the store stay findable.
+    pub fn new(store: Store, ttl_secs: u64) -> Result<Deduplicator, StoreError> {
+        let now_secs = unix_now();
+        let mut seen = SeenKeys::new(ttl_secs, now_secs);
+        for key in store.reply_keys(now_secs)? {
+            seen.insert(&key, now_secs);
+        }
+        Ok(Deduplicator {
             in_flight: Arc::default(),
+            recent: Arc::default(),
+            seen: Arc::new(Mutex::new(seen)),
+            writer: Arc::new(ReplyWriter::start(store.clone())),
             store,
             ttl_secs,
-        }
+        })
     }
 
     /// Claims `key` for this delivery, or reports that another delivery
@@ -87,7 +116,12 @@ impl Deduplicator {
         if let Some(slot) = in_flight.get(key) {
             return Ok(Claim::InFlight(slot.clone()));
         }
-        if let Some(reply) = self.store.reply_get(key, now_secs)? {
+        if let Some(reply) = self.recent().get(key, now_secs) {
+            return Ok(Claim::Finished(reply));
+        }
+        if self.seen().may_contain(key, now_secs)
+            && let Some(reply) = self.store.reply_get(key, now_secs)?
+        {
             return Ok(Claim::Finished(reply));
         }
         let (sender, receiver) = watch::channel(None);
@@ -100,10 +134,34 @@ impl Deduplicator {
         }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
         self.in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn recent(&self) -> MutexGuard<'_, Recent> {
+        self.recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn seen(&self) -> MutexGuard<'_, SeenKeys> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn remember(&self, key: &str, reply: &StoredReply, now_secs: u64) {
+        self.seen().insert(key, now_secs);
+        let retention = self.ttl_secs.min(MEMORY_RETENTION_SECS);
+        self.recent()
+            .insert(key, reply.clone(), now_secs + retention, now_secs);
+    }
+
+    /// Blocks until every finished answer so far is in the store.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 
     /// Returns the number of callbacks in flight.
@@ -124,12 +182,14 @@ impl ClaimGuard {
     /// Stores the answer, hands it to waiting retries and releases the key.
     pub fn finish(mut self, reply: StoredReply, now_secs: u64) -> Result<(), StoreError> {
         self.finished = true;
-        let stored = self
-            .owner
-            .store
-            .reply_put(&self.key, &reply, now_secs + self.owner.ttl_secs);
+        self.owner.remember(&self.key, &reply, now_secs);
+        self.owner.writer.push(PendingReply {
+            key: self.key.clone(),
+            reply: reply.clone(),
+            expires_at: now_secs + self.owner.ttl_secs,
+        });
         self.release(reply);
-        stored
+        Ok(())
     }
 
     /// Stores the answer and queues the callback's outbox entries in one
@@ -142,6 +202,10 @@ impl ClaimGuard {
         entries: &[NewEntry],
     ) -> Result<usize, StoreError> {
         self.finished = true;
+        if entries.is_empty() {
+            return self.finish(reply, now_secs).map(|()| 0);
+        }
+        self.owner.remember(&self.key, &reply, now_secs);
         let stored = self.owner.store.finish_callback(
             &self.key,
             &reply,
@@ -172,6 +236,13 @@ impl Drop for ClaimGuard {
             });
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -236,7 +307,7 @@ mod tests {
 
     #[tokio::test]
     async fn retry_waits_for_first_then_reads_store() -> Result<(), StoreError> {
-        let dedupe = Deduplicator::new(Store::open_in_memory()?, 60);
+        let dedupe = Deduplicator::new(Store::open_in_memory()?, 60)?;
         let Claim::First(guard) = dedupe.claim("k", 100)? else {
             panic!("first delivery must claim the key");
         };
@@ -250,6 +321,7 @@ mod tests {
         let waiter = tokio::spawn(Claim::wait(slot, Duration::from_secs(5)));
         guard.finish(reply.clone(), 100)?;
         assert_eq!(waiter.await.ok().flatten(), Some(reply.clone()));
+        dedupe.flush();
 
         let Claim::Finished(stored) = dedupe.claim("k", 159)? else {
             panic!("retry after the run must get the stored reply");
@@ -261,7 +333,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropped_guard_answers_success() -> Result<(), StoreError> {
-        let dedupe = Deduplicator::new(Store::open_in_memory()?, 60);
+        let dedupe = Deduplicator::new(Store::open_in_memory()?, 60)?;
         let Claim::First(guard) = dedupe.claim("k", 100)? else {
             panic!("first delivery must claim the key");
         };
