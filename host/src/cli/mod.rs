@@ -1,5 +1,6 @@
 //! The `wxhost` command line.
 
+pub mod plugin;
 mod simulate;
 
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ enum Command {
     },
     /// Play WeChat against a running host: send a signed callback and print the reply.
     Simulate(simulate::SimulateArgs),
+    /// Create, check and run plugins locally.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -77,5 +81,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Plugin(command) => {
+            crate::logging::init(false);
+            if plugin::execute(command)? {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "the plugin check or run failed; see the report above"
+                ))
+            }
+        }
     }
 }
