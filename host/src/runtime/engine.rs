@@ -26,9 +26,11 @@ pub const DEFAULT_EPOCH_TICK_MS: u64 = 5;
 /// use. A Rust `wasm32-wasip2` component has a main module plus the small
 /// shim modules that `wasm-component-ld` adds: 3 to 4 core instances, one
 /// memory and up to 2 tables. A componentize-py 0.25 component links
-/// CPython and its libraries as separate modules: 14 core instances.
+/// CPython and its libraries as separate modules, and with `--stub-wasi`
+/// one stub module per WASI interface: 38 core instances, one memory.
 // NOTE: a component past these caps fails to compile in `PluginRuntime::load`.
-const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+// Core instance slots reserve no memory up front, unlike memory slots.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 48;
 const MEMORIES_PER_COMPONENT: u32 = 2;
 const TABLES_PER_COMPONENT: u32 = 4;
 
