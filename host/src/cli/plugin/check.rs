@@ -15,7 +15,7 @@ use crate::runtime::{ComponentInfo, PluginRuntime, PluginSettings, RuntimeConfig
 // compares against this number so far.
 pub const MAX_COMPONENT_BYTES: usize = 32 * 1024 * 1024;
 
-/// What `plugin check` found.
+/// The findings of `plugin check` on one component.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
     /// The component's path as given.

@@ -158,7 +158,7 @@ fn is_sdk_manifest(path: &Path) -> bool {
     })
 }
 
-/// Copies `Cargo.lock` of the checkout that holds `sdk` (two levels up)
+/// Copies `Cargo.lock` of the checkout that contains `sdk` (two levels up)
 /// into `dir`, when there is one.
 fn copy_lockfile(sdk: &Path, dir: &Path) -> anyhow::Result<()> {
     let Some(root) = sdk.parent().and_then(Path::parent) else {

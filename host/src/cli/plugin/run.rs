@@ -32,7 +32,7 @@ struct RunConfig {
     config: BTreeMap<String, toml::Value>,
 }
 
-/// What one `plugin run` produced.
+/// The result of one `plugin run`.
 #[derive(Debug)]
 pub struct RunReport {
     /// The plugin's name: the file name without `.wasm`.
