@@ -51,6 +51,13 @@ fn main() {
     let target_dir = workspace.join("target").join("plugin-build");
     build_plugins(&workspace, &target_dir);
 
+    let python_echo = target_dir.join("python").join("python_echo.wasm");
+    build_python_plugin(&workspace, &python_echo);
+    println!(
+        "cargo:rustc-env=PLUGIN_PYTHON_ECHO={}",
+        python_echo.display()
+    );
+
     for (package, variable) in PLUGINS {
         let file = format!("{}.wasm", package.replace('-', "_"));
         let path = target_dir.join(TARGET).join(PROFILE).join(file);
@@ -88,6 +95,29 @@ fn build_plugins(workspace: &Path, target_dir: &Path) {
             "plugin build failed with {}:\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Builds `plugins/python-echo` with its script, which installs the pinned
+/// componentize-py from PyPI into `target/python-venv` when missing.
+fn build_python_plugin(workspace: &Path, output: &Path) {
+    let script = workspace
+        .join("plugins")
+        .join("python-echo")
+        .join("build.sh");
+    let result = Command::new("bash")
+        .arg(&script)
+        .arg(output)
+        .current_dir(workspace)
+        .output()
+        .expect("failed to run bash for the Python plugin build");
+    if !result.status.success() {
+        panic!(
+            "{} failed with {}; it needs python3 with venv and access to PyPI:\n{}",
+            script.display(),
+            result.status,
+            String::from_utf8_lossy(&result.stderr)
         );
     }
 }

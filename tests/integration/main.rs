@@ -9,6 +9,8 @@ mod runtime_isolation;
 mod runtime_limits;
 /// Shared runtime, plugin loading and event builders.
 mod runtime_support;
+/// The Python plugin built with componentize-py.
+mod sdk_python;
 
 /// URL verification, the three protection modes and replies over HTTP.
 mod callback;
@@ -18,6 +20,8 @@ mod dedupe;
 mod faults;
 /// Awkward but valid callback XML through the server.
 mod parsing;
+/// `wxhost plugin new`, `check` and `run`.
+mod plugin_cli;
 /// No secrets or personal data in logs.
 mod privacy;
 /// A host on an ephemeral port and a client that plays WeChat.

@@ -21,6 +21,8 @@ pub mod plugins {
     pub const TRAP: &str = env!("PLUGIN_TRAP");
     /// Reports what WASI gives a guest.
     pub const WASI_PROBE: &str = env!("PLUGIN_WASI_PROBE");
+    /// The Python plugin (`plugins/python-echo`), built with componentize-py.
+    pub const PYTHON_ECHO: &str = env!("PLUGIN_PYTHON_ECHO");
 
     /// Reads a component's bytes, panicking with the path if that fails.
     pub fn read(path: &str) -> Vec<u8> {

@@ -2,6 +2,7 @@
 
 mod fake;
 mod ops;
+pub mod plugin;
 mod simulate;
 
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ enum Command {
     Outbox(ops::OutboxArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
+    /// Create, check and run plugins locally.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -90,6 +94,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::FakeWechat(args) => {
             crate::logging::init(false);
             fake::run(args).await
+        }
+        Command::Plugin(command) => {
+            crate::logging::init(false);
+            if plugin::execute(command)? {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "the plugin check or run failed; see the report above"
+                ))
+            }
         }
     }
 }

@@ -25,11 +25,12 @@ pub const DEFAULT_EPOCH_TICK_MS: u64 = 5;
 /// Core wasm instances, memories and tables that one plugin instance may
 /// use. A Rust `wasm32-wasip2` component has a main module plus the small
 /// shim modules that `wasm-component-ld` adds: 3 to 4 core instances, one
-/// memory and up to 2 tables.
-// NOTE: the caps leave room for other guest toolchains, but none was tried.
-// A component past them fails to instantiate, which `handle` reports as
-// `PluginFault::Instantiate`.
-const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+/// memory and up to 2 tables. A componentize-py 0.25 component links
+/// CPython and its libraries as separate modules, and with `--stub-wasi`
+/// one stub module per WASI interface: 38 core instances, one memory.
+// NOTE: a component past these caps fails to compile in `PluginRuntime::load`.
+// Core instance slots reserve no memory up front, unlike memory slots.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 48;
 const MEMORIES_PER_COMPONENT: u32 = 2;
 const TABLES_PER_COMPONENT: u32 = 4;
 

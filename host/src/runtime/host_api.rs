@@ -30,6 +30,11 @@ impl HostCtx {
         }
     }
 
+    /// Returns the bytes of the `log::write` records kept so far.
+    pub(crate) fn log_bytes(&self) -> usize {
+        self.log_bytes
+    }
+
     /// Returns how many `log::write` records were dropped past the cap.
     pub(crate) fn log_dropped(&self) -> u32 {
         self.log_dropped

@@ -17,11 +17,13 @@ mod convert;
 mod engine;
 mod fault;
 mod host_api;
+mod inspect;
 mod kv;
 mod plugin;
 mod reuse;
 mod stderr;
 mod store;
+mod usage;
 mod wasi;
 
 use crate::protocol::reply::Reply;
@@ -32,6 +34,7 @@ pub use engine::{
 };
 pub use fault::PluginFault;
 pub use host_api::PLUGIN_LOG_TARGET;
+pub use inspect::ComponentInfo;
 pub use kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
 pub use plugin::{
     DEFAULT_DEADLINE_MS, DEFAULT_MAX_DIRECTIVES, DEFAULT_MAX_LOG_BYTES_PER_CALL,
@@ -39,6 +42,7 @@ pub use plugin::{
 };
 #[doc(hidden)]
 pub use reuse::ReusedInstance;
+pub use usage::CallUsage;
 
 /// A plugin's instruction to the host for one callback.
 #[derive(Debug, Clone, PartialEq)]

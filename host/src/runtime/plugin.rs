@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::Store;
 use wasmtime::component::{Component, ResourceTable};
@@ -17,6 +18,7 @@ use super::host_api::HostCtx;
 use super::kv::KvStore;
 use super::stderr::CappedPipe;
 use super::store::{CallCtx, MemoryCap};
+use super::usage::{self, CallUsage};
 use super::wasi::{self, STDERR_CAPTURE_BYTES, WasiState};
 
 /// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin returns in
@@ -145,6 +147,18 @@ impl Plugin {
         event: &Inbound,
         kv: &Arc<dyn KvStore>,
     ) -> Result<Vec<Directive>, PluginFault> {
+        self.handle_with_usage(account, event, kv).0
+    }
+
+    /// Runs [`Plugin::handle`] and also returns what the call used of its
+    /// limits, for `wxhost plugin run` and for tests.
+    pub fn handle_with_usage(
+        &self,
+        account: &str,
+        event: &Inbound,
+        kv: &Arc<dyn KvStore>,
+    ) -> (Result<Vec<Directive>, PluginFault>, CallUsage) {
+        let started = Instant::now();
         let limits = &self.shared.limits;
         let (mut store, stderr) = self.new_store(account, kv);
 
@@ -154,6 +168,8 @@ impl Plugin {
             instantiating = false;
             instance.call_handle(&mut store, &wit_event)
         });
+
+        let elapsed = started.elapsed();
 
         let dropped = store.data().host.log_dropped();
         if dropped > 0 {
@@ -165,10 +181,18 @@ impl Plugin {
             );
         }
 
-        match result {
-            Ok(directives) => self.check_output(directives),
+        let mut usage = CallUsage::measure(elapsed, store.data());
+        let outcome = match result {
+            Ok(directives) => {
+                usage.directives = Some(directives.len());
+                self.check_output(directives)
+            }
             Err(error) => Err(self.classify(&error, &store, &stderr, instantiating)),
+        };
+        if let Ok(directives) = &outcome {
+            usage.reply_bytes = Some(usage::reply_bytes(directives));
         }
+        (outcome, usage)
     }
 
     /// Maps a failed instantiation or call to a fault.

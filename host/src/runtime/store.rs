@@ -34,6 +34,7 @@ impl HasData for HostImports {
 pub(crate) struct MemoryCap {
     limits: StoreLimits,
     refused: bool,
+    peak_bytes: usize,
 }
 
 impl MemoryCap {
@@ -44,12 +45,19 @@ impl MemoryCap {
         Self {
             limits,
             refused: false,
+            peak_bytes: 0,
         }
     }
 
     /// Returns true when the guest asked for more memory than the cap.
     pub(crate) fn refused(&self) -> bool {
         self.refused
+    }
+
+    /// Returns the largest size, in bytes, that the cap allowed any one
+    /// linear memory to reach, including its initial size.
+    pub(crate) fn peak_bytes(&self) -> usize {
+        self.peak_bytes
     }
 }
 
@@ -61,7 +69,9 @@ impl ResourceLimiter for MemoryCap {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        if !allowed {
+        if allowed {
+            self.peak_bytes = self.peak_bytes.max(desired);
+        } else {
             self.refused = true;
         }
         Ok(allowed)

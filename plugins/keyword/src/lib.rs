@@ -21,47 +21,39 @@
 
 mod rules;
 
-wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
-
-use wxhost::plugin::config;
-use wxhost::plugin::log::{self, Level};
-use wxhost::plugin::types::{Message, Payload};
+use wxhost_plugin::{Directive, Event, Plugin, config, log};
 
 struct KeywordPlugin;
 
-impl Guest for KeywordPlugin {
-    fn handle(event: Event) -> Vec<Directive> {
-        let Payload::Message(Message::Text(text)) = &event.payload else {
+impl Plugin for KeywordPlugin {
+    fn handle(event: &Event) -> Vec<Directive> {
+        let Some(content) = event.text() else {
             return vec![Directive::NoReply];
         };
 
-        let groups = config::get("groups");
-        let default_reply = config::get("default_reply");
+        let groups = config::get_json("groups");
+        let default_reply = config::get_json("default_reply");
         let rules = match rules::Rules::parse(groups.as_deref(), default_reply.as_deref()) {
             Ok(rules) => rules,
             Err(error) => {
-                log_invalid_config(error);
+                log_invalid_config(&error);
                 return vec![Directive::NoReply];
             }
         };
 
-        match rules.find_reply(&text.content) {
+        match rules.find_reply(content) {
             Ok(Some(reply)) => vec![Directive::Reply(reply.to_wit())],
             Ok(None) => vec![Directive::NoReply],
             Err(error) => {
-                log_invalid_config(error);
+                log_invalid_config(&error);
                 vec![Directive::NoReply]
             }
         }
     }
 }
 
-fn log_invalid_config(error: String) {
-    log::write(
-        Level::Error,
-        "invalid keyword configuration",
-        &[("error".to_owned(), error)],
-    );
+fn log_invalid_config(error: &str) {
+    log::error("invalid keyword configuration", &[("error", error)]);
 }
 
-export!(KeywordPlugin);
+wxhost_plugin::export_plugin!(KeywordPlugin);

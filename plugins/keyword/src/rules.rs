@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::wxhost::plugin::types::{Article, Reply};
+use wxhost_plugin::{Article, Reply};
 
 /// One group. Its `name` is for people reading the config and is skipped.
 /// The reply stays raw JSON until its group matches, so a call parses only

@@ -5,45 +5,44 @@
 //! when the host gives every call a fresh instance. When a `kv` call fails
 //! it replies `kv error: <error>`.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use wxhost::plugin::kv;
-use wxhost::plugin::types::Reply;
+use wxhost_plugin::kv::{self, KvError};
+use wxhost_plugin::{Event, Plugin, Reply};
 
 static INSTANCE_CALLS: AtomicU32 = AtomicU32::new(0);
 
 struct KvCounterPlugin;
 
-impl Guest for KvCounterPlugin {
-    fn handle(event: Event) -> Vec<Directive> {
+impl Plugin for KvCounterPlugin {
+    fn reply(event: &Event) -> Option<Reply> {
         let instance_calls = INSTANCE_CALLS.fetch_add(1, Ordering::Relaxed) + 1;
         let text = match count_call(&event.from_user) {
             Ok(count) => format!("count={count} instance_calls={instance_calls}"),
             Err(error) => format!("kv error: {}", describe(&error)),
         };
-        vec![Directive::Reply(Reply::Text(text))]
+        Some(Reply::text(text))
     }
 }
 
-fn count_call(follower: &str) -> Result<u64, kv::Error> {
+fn count_call(follower: &str) -> Result<u64, KvError> {
     let key = format!("count:{follower}");
-    let previous = kv::get(&key)?
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.parse::<u64>().ok())
+    // A stored value that is not a number counts as 0.
+    let previous = kv::get_bytes(&key)?
+        .and_then(|bytes| kv::decode::<u64>(&key, &bytes).ok())
         .unwrap_or(0);
     let count = previous + 1;
-    kv::set(&key, count.to_string().as_bytes(), None)?;
+    kv::set(&key, &count)?;
     Ok(count)
 }
 
-fn describe(error: &kv::Error) -> String {
+fn describe(error: &KvError) -> String {
     match error {
-        kv::Error::TooLarge => "too-large".to_owned(),
-        kv::Error::NotPermitted => "not-permitted".to_owned(),
-        kv::Error::Store(text) => format!("store: {text}"),
+        KvError::TooLarge => "too-large".to_owned(),
+        KvError::NotPermitted => "not-permitted".to_owned(),
+        KvError::Store(text) => format!("store: {text}"),
+        KvError::Json { .. } => "json".to_owned(),
     }
 }
 
-export!(KvCounterPlugin);
+wxhost_plugin::export_plugin!(KvCounterPlugin);
