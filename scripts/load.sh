@@ -12,6 +12,9 @@
 #   --soak-minutes N    soak run after the suite, 0 to skip (0)
 #   --soak-rate R       soak rate in requests/s (half the lowest workload)
 #   --pin               servers on CPU 0, load generator on CPU 1
+#   --targets LIST      targets to measure, from baseline,w1,w2,w3 (all)
+#   --profile FILE      record the host with perf (call graphs from DWARF)
+#                       into FILE while the load runs
 #   --w3-plugin NAME    plugin that replies to W3 (events), which must be
 #                       listed in tests/load/wxhost-load.toml
 #   --w3-reply TEXT     W3's expected text reply, {scene} for the QR scene
@@ -28,6 +31,8 @@ concurrency=32
 soak_minutes=0
 soak_rate=""
 pin=0
+targets=baseline,w1,w2,w3
+profile=""
 w3_plugin=events
 w3_reply='event=subscribe key={scene}'
 host_port=18080
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
         --soak-minutes) soak_minutes=$2; shift 2 ;;
         --soak-rate) soak_rate=$2; shift 2 ;;
         --pin) pin=1; shift ;;
+        --targets) targets=$2; shift 2 ;;
+        --profile) profile=$2; shift 2 ;;
         --w3-plugin) w3_plugin=$2; shift 2 ;;
         --w3-reply) w3_reply=$2; shift 2 ;;
         --host-port) host_port=$2; shift 2 ;;
@@ -54,7 +61,6 @@ while [ $# -gt 0 ]; do
 done
 
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
-plugin_dir=$target_dir/wasm32-wasip2/plugin
 if [ "$skip_build" = 0 ]; then
     scripts/build-plugins.sh
     echo "building wxhost, baseline-server and wxhost-load (release)" >&2
@@ -69,6 +75,8 @@ if [ "$pin" = 1 ]; then
 fi
 
 work_dir=$(mktemp -d)
+bin_dir=$work_dir/bin
+plugin_dir=$work_dir/plugins
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do
@@ -79,17 +87,44 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Worktrees that share one CARGO_TARGET_DIR overwrite each other's
+# binaries and components, and cargo may reuse another checkout's build as
+# fresh because its dep-info paths are relative to the workspace. An
+# artifact keeps the relative paths of its Rust sources (line tables and
+# panic locations), so reject it when one of them does not exist here, then
+# run from copies that later builds cannot replace.
+# NOTE: a build from another checkout with the same file set but other
+# file contents passes this check.
+snapshot() {
+    local artifact=$1 destination=$2 source
+    for source in $(grep -a -o -E '[^A-Za-z0-9_/.-](host|tests|plugins)/[A-Za-z0-9_/-]+\.rs' "$artifact" | cut -c 2- | sort -u); do
+        if [ ! -f "$source" ]; then
+            echo "$artifact was built from another checkout: it contains $source, which does not exist in $PWD." >&2
+            echo "Another worktree shares the target directory; rerun to rebuild from here." >&2
+            exit 1
+        fi
+    done
+    cp "$artifact" "$destination/"
+}
+mkdir -p "$bin_dir" "$plugin_dir"
+for binary in wxhost baseline-server wxhost-load; do
+    snapshot "$target_dir/release/$binary" "$bin_dir"
+done
+for component in $(grep -v '^#' tests/load/wxhost-load.toml | grep -o '{plugins}/[a-z_]*\.wasm' | sort -u); do
+    snapshot "$target_dir/wasm32-wasip2/plugin/${component#\{plugins\}/}" "$plugin_dir"
+done
+
 sed -e "s|{listen}|127.0.0.1:$host_port|" \
     -e "s|{dir}|$work_dir|" \
     -e "s|{plugins}|$plugin_dir|" \
     -e "s|{w3_plugin}|$w3_plugin|" \
     tests/load/wxhost-load.toml >"$work_dir/wxhost-load.toml"
 
-"${server_cpus[@]}" "$target_dir/release/wxhost" serve --config "$work_dir/wxhost-load.toml" \
+"${server_cpus[@]}" "$bin_dir/wxhost" serve --config "$work_dir/wxhost-load.toml" \
     2>"$work_dir/host.log" &
 host_pid=$!
 pids+=("$host_pid")
-"${server_cpus[@]}" "$target_dir/release/baseline-server" --listen "127.0.0.1:$baseline_port" \
+"${server_cpus[@]}" "$bin_dir/baseline-server" --listen "127.0.0.1:$baseline_port" \
     >"$work_dir/baseline.log" 2>&1 &
 pids+=("$!")
 
@@ -117,12 +152,23 @@ load_args=(
     --soak-minutes "$soak_minutes"
     --w3-plugin "$w3_plugin"
     --w3-reply "$w3_reply"
+    --targets "$targets"
     --markdown "$work_dir/results.md"
 )
 if [ -n "$soak_rate" ]; then
     load_args+=(--soak-rate "$soak_rate")
 fi
-"${client_cpus[@]}" "$target_dir/release/wxhost-load" "${load_args[@]}"
+if [ -n "$profile" ]; then
+    perf record --quiet -F 499 --call-graph dwarf,16384 -p "$host_pid" -o "$profile" &
+    perf_pid=$!
+    pids=("$perf_pid" "${pids[@]}")
+fi
+"${client_cpus[@]}" "$bin_dir/wxhost-load" "${load_args[@]}"
+if [ -n "$profile" ]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    echo "wrote the host profile to $profile; read it with: perf report -i $profile" >&2
+fi
 
 failures=$(grep -c -E 'callback rejected|plugin fault|budget_exceeded' "$work_dir/host.log" || true)
 echo "host log lines with rejected callbacks or plugin faults: $failures" >&2
@@ -145,7 +191,7 @@ if [ "$record" = 1 ]; then
         echo
         echo "Machine: $(nproc) CPUs ($cpu), $memory, Linux $(uname -r); $placement."
         echo
-        echo "Command: \`scripts/load.sh --duration-secs $duration_secs --warmup-secs $warmup_secs --concurrency $concurrency --soak-minutes $soak_minutes$([ "$pin" = 1 ] && echo " --pin")\`"
+        echo "Command: \`scripts/load.sh --duration-secs $duration_secs --warmup-secs $warmup_secs --concurrency $concurrency --soak-minutes $soak_minutes --targets $targets$([ "$pin" = 1 ] && echo " --pin")\`"
         echo
         cat "$work_dir/results.md"
     } >>docs/benchmarks.md

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use wxhost_tests::load::BASELINE_REPLY;
 use wxhost_tests::load::check::Expected;
 use wxhost_tests::load::report::{RssSummary, render_soak, render_suite};
@@ -39,7 +39,8 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
     /// Highest throughput to prepare requests for, in requests per second.
-    #[arg(long, default_value_t = 60_000.0)]
+    /// Each prepared request takes about 0.5 to 1 KiB of memory.
+    #[arg(long, default_value_t = 150_000.0)]
     rate_cap: f64,
     /// Requests per target whose replies are checked exactly before timing.
     #[arg(long, default_value_t = 20)]
@@ -87,9 +88,22 @@ struct Args {
     /// lowest full-speed throughput of W1 to W3.
     #[arg(long)]
     soak_rate: Option<f64>,
+    /// Targets to measure, in order: any of baseline, w1, w2, w3. The
+    /// ratios need the baseline.
+    #[arg(long, value_delimiter = ',', default_value = "baseline,w1,w2,w3")]
+    targets: Vec<TargetKey>,
     /// File to write the Markdown results to, besides standard output.
     #[arg(long)]
     markdown: Option<PathBuf>,
+}
+
+/// The targets that `--targets` selects from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetKey {
+    Baseline,
+    W1,
+    W2,
+    W3,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -137,20 +151,25 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     let targets = targets(args)?;
     let sampler = args.host_pid.map(RssSampler::start);
 
-    let mut results: Vec<TargetResult> = Vec::with_capacity(targets.len());
-    let mut rss_start = 0;
-    for (index, target) in targets.iter().enumerate() {
-        if index == 1
+    let mut results: Vec<TargetResult> = Vec::with_capacity(args.targets.len());
+    let mut rss_start = None;
+    for key in &args.targets {
+        let (_, target) = targets
+            .iter()
+            .find(|(candidate, _)| candidate == key)
+            .expect("targets() lists every key");
+        if *key != TargetKey::Baseline
+            && rss_start.is_none()
             && let Some(sampler) = &sampler
         {
-            rss_start = sampler.current_kib();
+            rss_start = Some(sampler.current_kib());
             sampler.reset_peak();
         }
         eprintln!("measuring {}", target.name);
         results.push(measure(target, &settings).await?);
     }
     let rss = sampler.as_ref().map(|sampler| RssSummary {
-        start_kib: rss_start,
+        start_kib: rss_start.unwrap_or_else(|| sampler.current_kib()),
         peak_kib: sampler.peak_kib(),
         end_kib: sampler.current_kib(),
     });
@@ -160,14 +179,20 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         let Some(sampler) = &sampler else {
             bail!("--soak-minutes needs --host-pid, because the soak reports the host's VmRSS");
         };
-        let lowest = results[1..]
+        let lowest = results
             .iter()
+            .filter(|result| !result.is_baseline)
             .map(|result| result.full.throughput())
             .fold(f64::INFINITY, f64::min);
-        let rate = args.soak_rate.unwrap_or(lowest / 2.0);
-        let factories = targets[1..]
+        let rate = match args.soak_rate {
+            Some(rate) => rate,
+            None if lowest.is_finite() => lowest / 2.0,
+            None => bail!("--soak-minutes needs --soak-rate when --targets lists no workload"),
+        };
+        let factories = targets
             .iter()
-            .map(|target| {
+            .filter(|(key, _)| *key != TargetKey::Baseline)
+            .map(|(_, target)| {
                 RequestFactory::new(
                     target.scenario,
                     target.keys.clone(),
@@ -191,8 +216,8 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     Ok(output)
 }
 
-/// Lists the targets: the baseline first, then W1 to W3 on the host.
-fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
+/// Lists every target: the baseline, then W1 to W3 on the host.
+fn targets(args: &Args) -> anyhow::Result<Vec<(TargetKey, Target)>> {
     let keys = |account: &str| {
         AccountKeys::new(
             &format!("/wechat/{account}"),
@@ -215,33 +240,45 @@ fn targets(args: &Args) -> anyhow::Result<Vec<Target>> {
     };
     let text_reply = Expected::Text(args.text_reply.clone());
     Ok(vec![
-        target(
-            "baseline (axum, constant reply)".to_owned(),
-            args.baseline,
-            Scenario::PlainText,
-            &plain,
-            Expected::Constant(BASELINE_REPLY.to_owned()),
+        (
+            TargetKey::Baseline,
+            target(
+                "baseline (axum, constant reply)".to_owned(),
+                args.baseline,
+                Scenario::PlainText,
+                &plain,
+                Expected::Constant(BASELINE_REPLY.to_owned()),
+            ),
         ),
-        target(
-            "W1 plaintext text → keyword".to_owned(),
-            args.host,
-            Scenario::PlainText,
-            &plain,
-            text_reply.clone(),
+        (
+            TargetKey::W1,
+            target(
+                "W1 plaintext text → keyword".to_owned(),
+                args.host,
+                Scenario::PlainText,
+                &plain,
+                text_reply.clone(),
+            ),
         ),
-        target(
-            "W2 safe-mode text → keyword".to_owned(),
-            args.host,
-            Scenario::SafeText,
-            &safe,
-            text_reply,
+        (
+            TargetKey::W2,
+            target(
+                "W2 safe-mode text → keyword".to_owned(),
+                args.host,
+                Scenario::SafeText,
+                &safe,
+                text_reply,
+            ),
         ),
-        target(
-            format!("W3 QR subscribe → {}", args.w3_plugin),
-            args.host,
-            Scenario::Subscribe,
-            &plain,
-            Expected::Text(args.w3_reply.clone()),
+        (
+            TargetKey::W3,
+            target(
+                format!("W3 QR subscribe → {}", args.w3_plugin),
+                args.host,
+                Scenario::Subscribe,
+                &plain,
+                Expected::Text(args.w3_reply.clone()),
+            ),
         ),
     ])
 }

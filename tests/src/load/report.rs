@@ -26,10 +26,12 @@ pub struct RssSummary {
 }
 
 /// Renders the suite's table, the host's memory and the target checks.
-/// The first result is the baseline.
 pub fn render_suite(results: &[TargetResult], rss: Option<RssSummary>) -> String {
     let mut out = String::new();
-    let baseline = results.first().map(|result| result.full.throughput());
+    let baseline = results
+        .iter()
+        .find(|result| result.is_baseline)
+        .map(|result| result.full.throughput());
     out.push_str(
         "| target | req/s | p50 | p99 | ratio to baseline | failures | half-rate req/s | p50 at half | p99 at half | requests sent |\n",
     );
@@ -81,12 +83,12 @@ fn render_checks(
     rss: Option<RssSummary>,
 ) -> String {
     let mut out = String::new();
-    for result in results.iter().skip(1) {
-        let ratio = baseline.map_or(0.0, |base| result.full.throughput() / base);
-        if let Some((_, target)) = RATIO_TARGETS
+    for result in results.iter().filter(|result| !result.is_baseline) {
+        let target = RATIO_TARGETS
             .iter()
-            .find(|(prefix, _)| result.name.starts_with(prefix))
-        {
+            .find(|(prefix, _)| result.name.starts_with(prefix));
+        if let (Some(base), Some((_, target))) = (baseline, target) {
+            let ratio = result.full.throughput() / base;
             let _ = writeln!(
                 out,
                 "- {}: ratio {ratio:.2}, target ≥ {target:.2}: {}",

@@ -32,8 +32,8 @@ pub struct SuiteSettings {
     pub concurrency: usize,
     pub warmup: Duration,
     pub duration: Duration,
-    /// Upper bound on the expected throughput, in requests per second. It
-    /// sizes the warm-up's prepared requests and caps the full-speed run's.
+    /// Upper bound on the throughput, in requests per second, that the
+    /// prepared requests of a phase are sized for.
     pub rate_cap: f64,
     /// Requests whose replies are checked one by one before the warm-up.
     pub sample: usize,
@@ -44,6 +44,8 @@ pub struct SuiteSettings {
 /// What the phases of one target measured.
 pub struct TargetResult {
     pub name: String,
+    /// True for the baseline server, whose throughput the ratios divide by.
+    pub is_baseline: bool,
     pub full: PhaseResult,
     /// The rate the half-speed run was asked for.
     pub half_rate: f64,
@@ -52,7 +54,7 @@ pub struct TargetResult {
     pub sent: u64,
 }
 
-/// Checks a sample of replies, warms up, then runs the target at full and
+/// Checks a sample of replies, probes and warms up, then runs the target at full and
 /// at half speed. Fails when a sample reply is wrong.
 pub async fn measure(target: &Target, settings: &SuiteSettings) -> anyhow::Result<TargetResult> {
     let factory = RequestFactory::new(
@@ -66,18 +68,23 @@ pub async fn measure(target: &Target, settings: &SuiteSettings) -> anyhow::Resul
         .with_context(|| format!("{}: a sample reply is wrong", target.name))?;
     let mut next = settings.sample as u64;
 
-    let warmup_count = (settings.warmup.as_secs_f64() * settings.rate_cap).ceil() as usize;
+    // A short probe sizes the warm-up's pool, and the warm-up sizes the
+    // full-speed run's, so no phase prepares far more than it sends.
+    let probe = Phase {
+        count: PROBE_REQUESTS,
+        duration: settings.warmup,
+        rate: None,
+    };
+    let probe = run_pool(target, &factory, &mut next, probe, settings).await;
     let warmup = Phase {
-        count: warmup_count,
+        count: pool_size(probe.throughput() * 2.0, settings.warmup, settings),
         duration: settings.warmup,
         rate: None,
     };
     let warmup = run_pool(target, &factory, &mut next, warmup, settings).await;
-    let estimate = (warmup.throughput() * 1.5).min(settings.rate_cap);
 
-    let full_count = (estimate * settings.duration.as_secs_f64()).ceil() as usize;
     let full = Phase {
-        count: full_count,
+        count: pool_size(warmup.throughput() * 1.5, settings.duration, settings),
         duration: settings.duration,
         rate: None,
     };
@@ -92,14 +99,28 @@ pub async fn measure(target: &Target, settings: &SuiteSettings) -> anyhow::Resul
     };
     let half = run_pool(target, &factory, &mut next, half, settings).await;
 
-    let sent = settings.sample as u64 + attempts(&warmup) + attempts(&full) + attempts(&half);
+    let sent = settings.sample as u64
+        + attempts(&probe)
+        + attempts(&warmup)
+        + attempts(&full)
+        + attempts(&half);
     Ok(TargetResult {
         name: target.name.clone(),
+        is_baseline: matches!(target.expected, Expected::Constant(_)),
         full,
         half_rate,
         half,
         sent,
     })
+}
+
+/// Requests of the probe that sizes the warm-up.
+const PROBE_REQUESTS: usize = 2000;
+
+/// Returns the requests to prepare for `duration` at `rate` per second,
+/// with the rate capped at [`SuiteSettings::rate_cap`].
+fn pool_size(rate: f64, duration: Duration, settings: &SuiteSettings) -> usize {
+    (rate.min(settings.rate_cap) * duration.as_secs_f64()).ceil() as usize
 }
 
 /// One phase of a target: how many requests to prepare, how long to run
