@@ -163,7 +163,9 @@ if [ -n "$profile" ]; then
     perf_pid=$!
     pids=("$perf_pid" "${pids[@]}")
 fi
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 "${client_cpus[@]}" "$bin_dir/wxhost-load" "${load_args[@]}"
+load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 if [ -n "$profile" ]; then
     kill -INT "$perf_pid"
     wait "$perf_pid" || true
@@ -190,6 +192,7 @@ if [ "$record" = 1 ]; then
         echo "### $(date -u +%F), commit $commit"
         echo
         echo "Machine: $(nproc) CPUs ($cpu), $memory, Linux $(uname -r); $placement."
+        echo "Load average (1, 5, 15 min) before the run: $load_before; after: $load_after."
         echo
         echo "Command: \`scripts/load.sh --duration-secs $duration_secs --warmup-secs $warmup_secs --concurrency $concurrency --soak-minutes $soak_minutes --targets $targets$([ "$pin" = 1 ] && echo " --pin")\`"
         echo
