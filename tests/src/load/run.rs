@@ -72,7 +72,7 @@ pub struct PhaseResult {
 }
 
 impl PhaseResult {
-    /// Answered requests per second.
+    /// Requests counted in `answered`, per second.
     pub fn throughput(&self) -> f64 {
         self.answered as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
