@@ -1,5 +1,5 @@
-//! Shared helpers for the end-to-end tests: the paths of the plugin
-//! components that `build.rs` builds.
+//! Shared helpers for the end-to-end tests (the paths of the plugin
+//! components that `build.rs` builds) and the load suite.
 
 /// Absolute paths of the plugin components, built for `wasm32-wasip2` with
 /// the `plugin` profile into `<workspace>/target/plugin-build`.
@@ -29,3 +29,5 @@ pub mod plugins {
         std::fs::read(path).unwrap_or_else(|error| panic!("failed to read {path}: {error}"))
     }
 }
+
+pub mod load;
