@@ -207,7 +207,8 @@ pub struct PluginConfig {
     /// its `EventKey` matches one. A trailing `*` matches any suffix.
     #[serde(default)]
     pub event_keys: Vec<String>,
-    /// Host services granted to the plugin. Known: `kv`.
+    /// Host services granted to the plugin. Known: `kv`, `followers`,
+    /// `qrcode`, `media`.
     #[serde(default)]
     pub capabilities: Vec<String>,
     /// Resource limits; unset fields keep their defaults.

@@ -7,6 +7,7 @@ use wasmtime::Store;
 use wasmtime::component::{Component, ResourceTable};
 
 use crate::protocol::message::Inbound;
+use crate::services::{Grants, Services};
 
 use super::Directive;
 use super::bindings;
@@ -82,6 +83,9 @@ pub struct PluginSettings {
     /// Whether the plugin may use `kv`. Without it every `kv` call returns
     /// `not-permitted`.
     pub kv_granted: bool,
+    /// The host services the plugin may use. Every call of a service it
+    /// was not granted returns `not-permitted`.
+    pub grants: Grants,
 }
 
 /// The parts of a plugin that every call reads.
@@ -90,6 +94,7 @@ pub(crate) struct PluginShared {
     pub(crate) name: String,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) kv_granted: bool,
+    pub(crate) grants: Grants,
     pub(crate) limits: PluginLimits,
 }
 
@@ -145,6 +150,20 @@ impl Plugin {
         event: &Inbound,
         kv: &Arc<dyn KvStore>,
     ) -> Result<Vec<Directive>, PluginFault> {
+        self.handle_with_services(account, event, kv, &Arc::new(Services::unavailable()))
+    }
+
+    /// Like [`Plugin::handle`], with `services` behind the `followers`,
+    /// `qrcode` and `media` imports. A call of a service blocks the
+    /// plugin, and its time counts against the deadline, which the
+    /// runtime checks when guest code runs again.
+    pub fn handle_with_services(
+        &self,
+        account: &str,
+        event: &Inbound,
+        kv: &Arc<dyn KvStore>,
+        services: &Arc<Services>,
+    ) -> Result<Vec<Directive>, PluginFault> {
         let limits = &self.shared.limits;
         let stderr = CappedPipe::new(STDERR_CAPTURE_BYTES);
         let ctx = CallCtx {
@@ -152,7 +171,12 @@ impl Plugin {
                 ctx: wasi::deny_all_ctx(stderr.clone()),
                 table: ResourceTable::new(),
             },
-            host: HostCtx::new(Arc::clone(&self.shared), account, Arc::clone(kv)),
+            host: HostCtx::new(
+                Arc::clone(&self.shared),
+                account,
+                Arc::clone(kv),
+                Arc::clone(services),
+            ),
             limiter: MemoryCap::new(limits.max_memory_bytes),
         };
         let mut store = Store::new(self.pre.engine(), ctx);
