@@ -3,6 +3,7 @@
 mod fake;
 mod ops;
 mod simulate;
+pub mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Quota(ops::QuotaArgs),
     /// List outbox entries or queue a dead one again.
     Outbox(ops::OutboxArgs),
+    /// Print the welcome plugin's channel counts or the referral plugin's top inviters.
+    Stats(stats::StatsArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
 }
@@ -87,6 +90,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args).await,
         Command::Quota(args) => ops::quota(&args),
         Command::Outbox(args) => ops::outbox(&args),
+        Command::Stats(args) => stats::run(&args),
         Command::FakeWechat(args) => {
             crate::logging::init(false);
             fake::run(args).await
