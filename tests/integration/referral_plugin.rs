@@ -208,3 +208,23 @@ async fn scan_of_invite_code() {
     assert_eq!(reply_text(&lower), "您已关注，无需再扫邀请码");
     assert_eq!(invites(&host), Vec::<(String, i64)>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inviter_message_needs_following_inviter() {
+    let (fake, host) = start(&format!("{WELCOME}{}", referral("inv_"))).await;
+    let client = host.client("demo");
+    let code = inviter_asks(&host, &fake).await;
+    unfollow(&client, INVITER, 1_700_000_050).await;
+
+    let key = format!("qrscene_inv_{code}");
+    let answer = follow(&client, USER_2, 1_700_000_100, Some(&key)).await;
+    assert_eq!(reply_text(&answer), "感谢受邀关注");
+    assert_eq!(invites(&host), vec![(code, 1)]);
+
+    // The ledger records the inviter as gone, so the host drops the
+    // message instead of queueing it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.requests_to(CUSTOM_SEND).len(), 0);
+    assert_eq!(super::outbox_support::outbox_count(&host, "pending"), 0);
+    assert_eq!(super::outbox_support::outbox_count(&host, "sent"), 0);
+}

@@ -35,7 +35,7 @@ CREATE INDEX IF NOT EXISTS follower_events_expires_at ON follower_events (expire
 /// when the retries arrived.
 const EVENT_KEY_TTL_SECS: u64 = 24 * 60 * 60;
 
-/// What the ledger knows about one follower of one account.
+/// The ledger record of one follower of one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Follower {
     pub subscribed: bool,

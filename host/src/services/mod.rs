@@ -28,14 +28,14 @@ pub use qrcode::QrCode;
 
 use blocking::KeyedLocks;
 
-/// Longest time one WeChat API call of a service may take.
+/// Maximum time of one WeChat API call of a service.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Capability names of these services, as `capabilities` in the config
 /// lists them.
 pub const CAPABILITIES: &[&str] = &["followers", "qrcode", "media"];
 
-/// The tables of every service, created with the store.
+/// Returns the table definitions of every service, run when the store opens.
 pub(crate) fn schema() -> [&'static str; 4] {
     [
         ledger::SCHEMA,
@@ -65,7 +65,7 @@ impl Grants {
     }
 }
 
-/// Why a service call failed. No variant carries an openid or a ticket.
+/// The failure of a service call. No variant carries an openid or a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
     #[error("invalid QR code request: {0}")]

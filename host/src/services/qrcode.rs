@@ -29,7 +29,7 @@ pub const MAX_PERMANENT_CODES: u64 = 100_000;
 /// than this, in seconds, so a follower still has time to scan it.
 pub const MIN_REMAINING_SECS: u64 = 60;
 
-/// Where WeChat serves the image of a ticket.
+/// The URL of a ticket's QR code image at WeChat, before the ticket.
 const SHOW_QRCODE_URL: &str = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=";
 
 /// A QR code as plugins receive it.

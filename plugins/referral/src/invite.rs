@@ -1,5 +1,5 @@
 //! The follower's own invite code: a QR code with the scene
-//! `{scene_prefix}{pseudonym}`, answered as an image or, when the image
+//! `{scene_prefix}{pseudonym}`, sent as an image reply or, when the image
 //! cannot be uploaded, as a news article that links it.
 
 use crate::settings::Settings;

@@ -1,4 +1,4 @@
-//! Welcome plugin: answers follows and QR scans, telling first-time from
+//! Welcome plugin: replies to follows and QR scans, telling first-time from
 //! returning followers through the host's follower ledger, and counts
 //! follows, unfollows and scans per QR channel in `kv`.
 //!
@@ -112,11 +112,14 @@ fn on_unfollow(settings: &Settings, event: &Event) {
 }
 
 /// Adds 1 to each `counters` of `channel`, once per callback.
-fn count(settings: &Settings, event: &Event, what: &str, channel: &str, counters: &[&str]) {
+fn count(settings: &Settings, event: &Event, event_name: &str, channel: &str, counters: &[&str]) {
     if !settings.count_channels {
         return;
     }
-    let marker = format!("seen/{}/{}/{what}", event.from_user, event.create_time);
+    let marker = format!(
+        "seen/{}/{}/{event_name}",
+        event.from_user, event.create_time
+    );
     match kv::set_if_absent(&marker, b"1", Some(MARKER_TTL_SECS)) {
         Ok(true) => {}
         Ok(false) => return,

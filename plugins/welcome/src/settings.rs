@@ -55,7 +55,7 @@ pub struct Channel {
     pub returning_reply: Option<ReplyConfig>,
     pub scan_reply: Option<ReplyConfig>,
     /// First-time followers of this channel get no reply from this plugin,
-    /// so a later plugin in the route (such as referral) answers them.
+    /// so a later plugin in the route (such as referral) replies to them.
     #[serde(default)]
     pub pass_new_followers: bool,
 }
