@@ -26,7 +26,8 @@ fn invites(host: &TestHost) -> Vec<(String, i64)> {
     invite_stats(&host.store, "demo", "referral", 10, unix_now()).expect("stats read")
 }
 
-/// Makes `INVITER` a follower who asks for an invite code; returns the code.
+/// Makes `INVITER` a follower who requests an invite code, and returns
+/// the code.
 async fn inviter_asks(host: &TestHost, fake: &FakeWeChat) -> String {
     let client = host.client("demo");
     follow(&client, INVITER, 1_700_000_000, None).await;

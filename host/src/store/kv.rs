@@ -75,6 +75,7 @@ impl Store {
                 |row| row.get::<_, Vec<u8>>(0),
             )
             .optional()?;
+
         let live = current.is_some();
         let previous = match current {
             None => 0,
@@ -89,6 +90,7 @@ impl Store {
         let Some(next) = i64::checked_add(previous, delta) else {
             return Ok(KvUpdate::Overflow);
         };
+
         let text = next.to_string();
         if live {
             transaction.execute(
