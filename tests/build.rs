@@ -15,6 +15,9 @@ use std::process::Command;
 /// variable that carries each component's path.
 const PLUGINS: &[(&str, &str)] = &[
     ("plugin-keyword", "PLUGIN_KEYWORD"),
+    ("plugin-welcome", "PLUGIN_WELCOME"),
+    ("plugin-referral", "PLUGIN_REFERRAL"),
+    ("plugin-services-probe", "PLUGIN_SERVICES_PROBE"),
     ("plugin-actions", "PLUGIN_ACTIONS"),
     ("plugin-echo", "PLUGIN_ECHO"),
     ("plugin-hog", "PLUGIN_HOG"),

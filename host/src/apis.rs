@@ -76,11 +76,17 @@ impl AccountApis {
                 .resolve()
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("invalid accounts.{}.app_secret", account.name))?;
-            let http = ApiHttp::new(HttpConfig {
+            let mut http_config = HttpConfig {
                 base_url: account.api_base_url(),
                 ..HttpConfig::default()
-            })
-            .with_context(|| {
+            };
+            // NOTE: with a custom `api_base_url` (a fake or a forwarding
+            // proxy), `showqrcode` is fetched from that base too, so a proxy
+            // must forward `/cgi-bin/showqrcode` to mp.weixin.qq.com.
+            if account.api_base_url.is_some() {
+                http_config.mp_base_url = account.api_base_url();
+            }
+            let http = ApiHttp::new(http_config).with_context(|| {
                 format!(
                     "failed to build the HTTP client of account {}",
                     account.name

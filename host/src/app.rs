@@ -20,9 +20,12 @@ use crate::fake_wechat::{self, FakeAccount, FakeConfig, FakeState};
 use crate::logging::LogIds;
 use crate::outbox::{Outbox, WorkerConfig, WorkerHandle, spawn_worker};
 use crate::routing::RouteRules;
-use crate::runtime::{KvStore, PluginLimits, PluginRuntime, PluginSettings, RuntimeConfig};
+use crate::runtime::{
+    KvStore, NOT_AN_INTEGER, OVERFLOW, PluginLimits, PluginRuntime, PluginSettings, RuntimeConfig,
+};
 use crate::server::{self, AccessKeys, AppState};
-use crate::store::Store;
+use crate::services::{Grants, Services};
+use crate::store::{KvUpdate, Store};
 use crate::wechat::SqliteStore;
 
 /// How long a stopping host waits for the delivery in progress.
@@ -99,14 +102,18 @@ impl Host {
             None => LogIds::random(),
         };
         let kv: Arc<dyn KvStore> = Arc::new(StoreKv(store.clone()));
+        let apis = Arc::new(apis);
+        let services = Services::new(store.clone(), apis.clone())
+            .context("failed to open the follower ledger and service tables")?;
+        let dispatcher = Dispatcher::new(plugins, kv).with_services(Arc::new(services));
         let state = AppState {
             accounts: Arc::new(accounts),
-            dispatcher: Arc::new(Dispatcher::new(plugins, kv)),
+            dispatcher: Arc::new(dispatcher),
             dedupe: Deduplicator::new(store.clone(), config.server.dedupe_ttl_secs)?,
             log_ids,
             reply_budget: Duration::from_millis(config.server.reply_budget_ms),
             max_body_bytes: config.server.max_body_bytes,
-            apis: Arc::new(apis),
+            apis,
             outbox: Outbox::new(store.clone()),
             keys: Arc::new(AccessKeys::from_config(config)?),
         };
@@ -173,6 +180,7 @@ fn load_plugin(
         limits,
         config: values,
         kv_granted: plugin.capabilities.iter().any(|c| c == "kv"),
+        grants: Grants::from_capabilities(&plugin.capabilities),
     };
     let loaded = runtime
         .load(&plugin.name, &bytes, settings)
@@ -214,6 +222,30 @@ impl KvStore for StoreKv {
     fn delete(&self, account: &str, plugin: &str, key: &str) -> Result<(), String> {
         self.0
             .kv_delete(account, plugin, key)
+            .map_err(|err| err.to_string())
+    }
+
+    fn increment(&self, account: &str, plugin: &str, key: &str, delta: i64) -> Result<i64, String> {
+        match self.0.kv_increment(account, plugin, key, delta, unix_now()) {
+            Ok(KvUpdate::Value(value)) => Ok(value),
+            Ok(KvUpdate::NotAnInteger) => Err(NOT_AN_INTEGER.to_owned()),
+            Ok(KvUpdate::Overflow) => Err(OVERFLOW.to_owned()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    fn set_if_absent(
+        &self,
+        account: &str,
+        plugin: &str,
+        key: &str,
+        value: &[u8],
+        ttl_seconds: Option<u32>,
+    ) -> Result<bool, String> {
+        let now = unix_now();
+        let expires_at = ttl_seconds.map(|ttl| now + u64::from(ttl));
+        self.0
+            .kv_set_if_absent(account, plugin, key, value, expires_at, now)
             .map_err(|err| err.to_string())
     }
 }

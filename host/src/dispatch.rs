@@ -14,6 +14,7 @@ use crate::protocol::message::Inbound;
 use crate::protocol::reply::Reply;
 use crate::routing::RouteRules;
 use crate::runtime::{Directive, KvStore, Plugin, PluginFault};
+use crate::services::Services;
 
 /// A loaded plugin with the callbacks it receives.
 pub struct RoutedPlugin {
@@ -40,16 +41,32 @@ pub struct RouteRun {
     pub actions: Vec<PluginAction>,
 }
 
-/// Runs plugin routes against the shared key-value store.
+/// Runs plugin routes against the shared key-value store and host services.
 pub struct Dispatcher {
     plugins: Vec<Arc<RoutedPlugin>>,
     kv: Arc<dyn KvStore>,
+    services: Arc<Services>,
 }
 
 impl Dispatcher {
-    /// Creates a dispatcher over `plugins`, indexed by route position.
+    /// Creates a dispatcher over `plugins`, indexed by route position,
+    /// whose host services are unavailable until [`Dispatcher::with_services`].
     pub fn new(plugins: Vec<Arc<RoutedPlugin>>, kv: Arc<dyn KvStore>) -> Dispatcher {
-        Dispatcher { plugins, kv }
+        Dispatcher {
+            plugins,
+            kv,
+            services: Arc::new(Services::unavailable()),
+        }
+    }
+
+    /// Gives the plugins these host services.
+    pub fn with_services(mut self, services: Arc<Services>) -> Dispatcher {
+        self.services = services;
+        self
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
     }
 
     /// Returns the plugin at `index`.
@@ -66,16 +83,20 @@ impl Dispatcher {
                 continue;
             }
             let name = routed.plugin.name().to_owned();
-            let directives = match routed.plugin.handle(account, inbound, &self.kv) {
-                Ok(directives) => directives,
-                Err(fault) => {
-                    let outcome = Outcome::Fault {
-                        plugin: name,
-                        fault,
-                    };
-                    return RouteRun { outcome, actions };
-                }
-            };
+            let directives =
+                match routed
+                    .plugin
+                    .handle_with_services(account, inbound, &self.kv, &self.services)
+                {
+                    Ok(directives) => directives,
+                    Err(fault) => {
+                        let outcome = Outcome::Fault {
+                            plugin: name,
+                            fault,
+                        };
+                        return RouteRun { outcome, actions };
+                    }
+                };
             tracing::debug!(plugin = %name, directives = directives.len(), "plugin returned");
             let mut reply = None;
             for (position, directive) in directives.into_iter().enumerate() {
@@ -85,6 +106,13 @@ impl Dispatcher {
                     Directive::Action(action) => actions.push(PluginAction {
                         plugin: name.clone(),
                         slot: position.to_string(),
+                        to: None,
+                        action,
+                    }),
+                    Directive::ActionTo { openid, action } => actions.push(PluginAction {
+                        plugin: name.clone(),
+                        slot: position.to_string(),
+                        to: Some(openid),
                         action,
                     }),
                 }

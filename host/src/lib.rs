@@ -16,8 +16,9 @@
 //! 6. the [`outbox`] worker delivers the actions through [`wechat`], with
 //!    the account's client from [`apis`].
 //!
-//! [`config`] describes the TOML file, [`store`] the SQLite database, and
-//! [`cli`] the `wxhost` command.
+//! [`config`] describes the TOML file, [`store`] the SQLite database,
+//! [`services`] the follower ledger, QR codes and media that plugins can
+//! be granted, and [`cli`] the `wxhost` command.
 
 pub mod accounts;
 pub mod apis;
@@ -33,5 +34,6 @@ pub mod protocol;
 pub mod routing;
 pub mod runtime;
 pub mod server;
+pub mod services;
 pub mod store;
 pub mod wechat;

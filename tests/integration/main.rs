@@ -42,3 +42,12 @@ mod wechat_quota;
 mod wechat_support;
 /// Token broker: refresh rules, stable_token, sharing between processes.
 mod wechat_token;
+
+/// The follower ledger, QR code, media and kv imports.
+mod host_services;
+/// Invite codes and exactly-once inviter credit.
+mod referral_plugin;
+/// A host with the welcome, referral and services-probe plugins.
+mod services_support;
+/// First-time and returning followers, QR channels and channel counts.
+mod welcome_plugin;

@@ -6,6 +6,13 @@
 pub mod plugins {
     /// The keyword reply plugin (`plugins/keyword`).
     pub const KEYWORD: &str = env!("PLUGIN_KEYWORD");
+    /// The welcome plugin (`plugins/welcome`).
+    pub const WELCOME: &str = env!("PLUGIN_WELCOME");
+    /// The referral plugin (`plugins/referral`).
+    pub const REFERRAL: &str = env!("PLUGIN_REFERRAL");
+    /// Calls the host service named by a text command
+    /// (`plugins/testing/services-probe`).
+    pub const SERVICES_PROBE: &str = env!("PLUGIN_SERVICES_PROBE");
     /// Returns the actions listed in its config `actions`, and a text reply
     /// from config `reply` (`plugins/testing/actions`).
     pub const ACTIONS: &str = env!("PLUGIN_ACTIONS");

@@ -4,6 +4,7 @@ mod fake;
 mod ops;
 pub mod plugin;
 mod simulate;
+pub mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ enum Command {
     Quota(ops::QuotaArgs),
     /// List outbox entries or queue a dead one again.
     Outbox(ops::OutboxArgs),
+    /// Print the welcome plugin's channel counts or the referral plugin's top inviters.
+    Stats(stats::StatsArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
     /// Create, check and run plugins locally.
@@ -91,6 +94,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args).await,
         Command::Quota(args) => ops::quota(&args),
         Command::Outbox(args) => ops::outbox(&args),
+        Command::Stats(args) => stats::run(&args),
         Command::FakeWechat(args) => {
             crate::logging::init(false);
             fake::run(args).await

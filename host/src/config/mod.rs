@@ -20,7 +20,7 @@ pub use api::{
     OutboxConfig, QuotaOverrides, TokenModeConfig,
 };
 pub use secret::{Secret, SecretSource};
-pub use validate::{ConfigError, Problem};
+pub use validate::{ConfigError, KNOWN_CAPABILITIES, Problem};
 
 /// Default listen address: loopback only, so a fresh install exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -207,7 +207,8 @@ pub struct PluginConfig {
     /// its `EventKey` matches one. A trailing `*` matches any suffix.
     #[serde(default)]
     pub event_keys: Vec<String>,
-    /// Host services granted to the plugin. Known: `kv`.
+    /// Host services granted to the plugin. Known: `kv`, `followers`,
+    /// `qrcode`, `media`.
     #[serde(default)]
     pub capabilities: Vec<String>,
     /// Resource limits; unset fields keep their defaults.

@@ -9,7 +9,7 @@ use super::{AccountConfig, Config, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
 
 /// Capabilities a plugin can be granted.
-pub const KNOWN_CAPABILITIES: &[&str] = &["kv"];
+pub const KNOWN_CAPABILITIES: &[&str] = &["kv", "followers", "qrcode", "media"];
 
 /// `MsgType` values of user messages that routes may name.
 pub const KNOWN_MESSAGE_TYPES: &[&str] = &[

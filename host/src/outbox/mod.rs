@@ -101,6 +101,9 @@ pub struct PluginAction {
     /// Unique among the plugin's actions for one callback, for example
     /// the directive's position.
     pub slot: String,
+    /// The recipient's openid when it is not the follower who sent the
+    /// callback.
+    pub to: Option<String>,
     pub action: Action,
 }
 
@@ -126,9 +129,11 @@ pub fn prepare(
     for PluginAction {
         plugin,
         slot,
+        to: addressed,
         action,
     } in actions
     {
+        let openid = addressed.as_deref().unwrap_or(to.openid);
         let kind = action.kind();
         let dropped = |reason: &str| {
             tracing::warn!(
@@ -149,13 +154,13 @@ pub fn prepare(
             continue;
         }
         if matches!(action, Action::Custom { .. })
-            && let Err(err) = apis.quota().reserve_reply(to.account, to.openid)
+            && let Err(err) = apis.quota().reserve_reply(to.account, openid)
         {
             tracing::warn!(
                 account = %to.account,
                 plugin = %plugin,
                 kind,
-                user = %to.log_ids.of(to.openid),
+                user = %to.log_ids.of(openid),
                 error = %err,
                 "plugin action dropped: no room in the follower's customer-service window"
             );
@@ -171,7 +176,7 @@ pub fn prepare(
         entries.push(NewEntry {
             idempotency_key: idempotency_key(to.callback_key, &plugin, &slot),
             account: to.account.to_owned(),
-            openid: to.openid.to_owned(),
+            openid: openid.to_owned(),
             source: plugin,
             kind: kind.to_owned(),
             action: json,

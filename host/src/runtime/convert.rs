@@ -227,10 +227,11 @@ pub(crate) fn directive_from_wit(directive: wit::Directive) -> Directive {
     match directive {
         wit::Directive::Reply(reply) => Directive::Reply(reply_from_wit(reply)),
         wit::Directive::NoReply => Directive::NoReply,
-        wit::Directive::SendCustom(message) => Directive::Action(Action::Custom {
-            body: custom_body_from_wit(message.body),
-            kf_account: message.kf_account,
-        }),
+        wit::Directive::SendCustom(message) => Directive::Action(custom_from_wit(message)),
+        wit::Directive::SendCustomTo(addressed) => Directive::ActionTo {
+            openid: addressed.openid,
+            action: custom_from_wit(addressed.message),
+        },
         wit::Directive::SendTemplate(template) => {
             Directive::Action(Action::Template(TemplateAction {
                 template_id: template.template_id,
@@ -244,6 +245,13 @@ pub(crate) fn directive_from_wit(directive: wit::Directive) -> Directive {
         }
         wit::Directive::Tag(tag_id) => Directive::Action(Action::Tag { tag_id }),
         wit::Directive::Untag(tag_id) => Directive::Action(Action::Untag { tag_id }),
+    }
+}
+
+fn custom_from_wit(message: wit::CustomMessage) -> Action {
+    Action::Custom {
+        body: custom_body_from_wit(message.body),
+        kf_account: message.kf_account,
     }
 }
 

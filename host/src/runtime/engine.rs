@@ -182,6 +182,7 @@ impl PluginRuntime {
                 name: name.to_owned(),
                 config: settings.config,
                 kv_granted: settings.kv_granted,
+                grants: settings.grants,
                 limits,
             }),
             pre,

@@ -1,4 +1,5 @@
-//! The host side of the `log`, `config` and `kv` imports.
+//! The host side of the `log`, `config` and `kv` imports. The service
+//! imports are in `services_api`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,25 +7,33 @@ use std::sync::Arc;
 use super::bindings::wxhost::plugin::{config, kv, log, types};
 use super::kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use super::plugin::PluginShared;
+use crate::services::Services;
 
 /// The tracing target of records that plugins write through `log`.
 pub const PLUGIN_LOG_TARGET: &str = "wxhost::plugin";
 
 /// Per-call state behind the plugin's imports.
 pub(crate) struct HostCtx {
-    plugin: Arc<PluginShared>,
-    account: String,
+    pub(super) plugin: Arc<PluginShared>,
+    pub(super) account: String,
     kv: Arc<dyn KvStore>,
+    pub(super) services: Arc<Services>,
     log_bytes: usize,
     log_dropped: u32,
 }
 
 impl HostCtx {
-    pub(crate) fn new(plugin: Arc<PluginShared>, account: &str, kv: Arc<dyn KvStore>) -> Self {
+    pub(crate) fn new(
+        plugin: Arc<PluginShared>,
+        account: &str,
+        kv: Arc<dyn KvStore>,
+        services: Arc<Services>,
+    ) -> Self {
         Self {
             plugin,
             account: account.to_owned(),
             kv,
+            services,
             log_bytes: 0,
             log_dropped: 0,
         }
@@ -123,6 +132,25 @@ impl kv::Host for HostCtx {
         self.kv_check(&key, 0)?;
         self.kv
             .delete(&self.account, &self.plugin.name, &key)
+            .map_err(kv::Error::Store)
+    }
+
+    fn increment(&mut self, key: String, delta: i64) -> Result<i64, kv::Error> {
+        self.kv_check(&key, 0)?;
+        self.kv
+            .increment(&self.account, &self.plugin.name, &key, delta)
+            .map_err(kv::Error::Store)
+    }
+
+    fn set_if_absent(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<bool, kv::Error> {
+        self.kv_check(&key, value.len())?;
+        self.kv
+            .set_if_absent(&self.account, &self.plugin.name, &key, &value, ttl_seconds)
             .map_err(kv::Error::Store)
     }
 }

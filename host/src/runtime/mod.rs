@@ -21,6 +21,7 @@ mod inspect;
 mod kv;
 mod plugin;
 mod reuse;
+mod services_api;
 mod stderr;
 mod store;
 mod usage;
@@ -35,7 +36,7 @@ pub use engine::{
 pub use fault::PluginFault;
 pub use host_api::PLUGIN_LOG_TARGET;
 pub use inspect::ComponentInfo;
-pub use kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
+pub use kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv, NOT_AN_INTEGER, OVERFLOW};
 pub use plugin::{
     DEFAULT_DEADLINE_MS, DEFAULT_MAX_DIRECTIVES, DEFAULT_MAX_LOG_BYTES_PER_CALL,
     DEFAULT_MAX_REPLY_BYTES, Plugin, PluginLimits, PluginSettings,
@@ -53,6 +54,11 @@ pub enum Directive {
     NoReply,
     /// Send this to the follower through WeChat's API, via the outbox.
     Action(crate::outbox::Action),
+    /// Send this to another follower of the account, via the outbox.
+    ActionTo {
+        openid: String,
+        action: crate::outbox::Action,
+    },
 }
 
 /// A failure to set up the runtime or to load a plugin.

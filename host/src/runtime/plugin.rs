@@ -20,6 +20,7 @@ use super::stderr::CappedPipe;
 use super::store::{CallCtx, MemoryCap};
 use super::usage::{self, CallUsage};
 use super::wasi::{self, STDERR_CAPTURE_BYTES, WasiState};
+use crate::services::{Grants, Services};
 
 /// Default [`PluginLimits::deadline_ms`]: 100 ms. A keyword plugin returns in
 /// tens of microseconds, and WeChat waits 5 s for the whole HTTP response.
@@ -84,6 +85,9 @@ pub struct PluginSettings {
     /// Whether the plugin may use `kv`. Without it every `kv` call returns
     /// `not-permitted`.
     pub kv_granted: bool,
+    /// The host services the plugin may use. Every call of a service it
+    /// was not granted returns `not-permitted`.
+    pub grants: Grants,
 }
 
 /// The parts of a plugin that every call reads.
@@ -92,6 +96,7 @@ pub(crate) struct PluginShared {
     pub(crate) name: String,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) kv_granted: bool,
+    pub(crate) grants: Grants,
     pub(crate) limits: PluginLimits,
 }
 
@@ -147,7 +152,21 @@ impl Plugin {
         event: &Inbound,
         kv: &Arc<dyn KvStore>,
     ) -> Result<Vec<Directive>, PluginFault> {
-        self.handle_with_usage(account, event, kv).0
+        self.handle_with_services(account, event, kv, &Arc::new(Services::unavailable()))
+    }
+
+    /// Like [`Plugin::handle`], with `services` behind the `followers`,
+    /// `qrcode` and `media` imports. A call of a service blocks the
+    /// plugin, and its time counts against the deadline, which the
+    /// runtime checks when guest code runs again.
+    pub fn handle_with_services(
+        &self,
+        account: &str,
+        event: &Inbound,
+        kv: &Arc<dyn KvStore>,
+        services: &Arc<Services>,
+    ) -> Result<Vec<Directive>, PluginFault> {
+        self.run_call(account, event, kv, services).0
     }
 
     /// Runs [`Plugin::handle`] and also returns what the call used of its
@@ -158,9 +177,19 @@ impl Plugin {
         event: &Inbound,
         kv: &Arc<dyn KvStore>,
     ) -> (Result<Vec<Directive>, PluginFault>, CallUsage) {
+        self.run_call(account, event, kv, &Arc::new(Services::unavailable()))
+    }
+
+    fn run_call(
+        &self,
+        account: &str,
+        event: &Inbound,
+        kv: &Arc<dyn KvStore>,
+        services: &Arc<Services>,
+    ) -> (Result<Vec<Directive>, PluginFault>, CallUsage) {
         let started = Instant::now();
         let limits = &self.shared.limits;
-        let (mut store, stderr) = self.new_store(account, kv);
+        let (mut store, stderr) = self.new_store(account, kv, services);
 
         let wit_event = convert::event_to_wit(account, event);
         let mut instantiating = true;
@@ -223,6 +252,7 @@ impl Plugin {
         &self,
         account: &str,
         kv: &Arc<dyn KvStore>,
+        services: &Arc<Services>,
     ) -> (Store<CallCtx>, CappedPipe) {
         let stderr = CappedPipe::new(STDERR_CAPTURE_BYTES);
         let ctx = CallCtx {
@@ -230,7 +260,12 @@ impl Plugin {
                 ctx: wasi::deny_all_ctx(stderr.clone()),
                 table: ResourceTable::new(),
             },
-            host: HostCtx::new(Arc::clone(&self.shared), account, Arc::clone(kv)),
+            host: HostCtx::new(
+                Arc::clone(&self.shared),
+                account,
+                Arc::clone(kv),
+                Arc::clone(services),
+            ),
             limiter: MemoryCap::new(self.shared.limits.max_memory_bytes),
         };
         let mut store = Store::new(self.pre.engine(), ctx);

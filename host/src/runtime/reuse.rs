@@ -16,6 +16,7 @@ use super::kv::KvStore;
 use super::plugin::Plugin;
 use super::stderr::CappedPipe;
 use super::store::CallCtx;
+use crate::services::Services;
 
 /// An instance of a plugin kept alive across calls, for benchmarks only.
 ///
@@ -38,7 +39,7 @@ impl Plugin {
         account: &str,
         kv: &Arc<dyn KvStore>,
     ) -> Result<ReusedInstance<'_>, PluginFault> {
-        let (mut store, stderr) = self.new_store(account, kv);
+        let (mut store, stderr) = self.new_store(account, kv, &Arc::new(Services::unavailable()));
         match self.pre.instantiate(&mut store) {
             Ok(instance) => Ok(ReusedInstance {
                 plugin: self,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::AppState;
+use super::callback::now_secs;
 use crate::accounts::Account;
 use crate::apis::follower_action;
 use crate::dispatch::{Outcome, RouteRun};
@@ -36,8 +37,28 @@ pub(super) fn record_interaction(state: &AppState, account: &Account, inbound: &
     }
 }
 
+/// Records a follow, unfollow or QR scan in the follower ledger, once per
+/// callback key.
+pub(super) fn record_follower(
+    state: &AppState,
+    account: &Account,
+    inbound: &Inbound,
+    callback_key: &str,
+) {
+    let services = state.dispatcher.services();
+    if let Err(err) = services.record_callback(&account.name, callback_key, inbound, now_secs()) {
+        tracing::error!(
+            account = %account.name,
+            user = %state.log_ids.of(&inbound.from_user),
+            error = %err,
+            "failed to record the follower event"
+        );
+    }
+}
+
 /// Checks the route's actions and returns the outbox entries of the
-/// valid ones.
+/// valid ones. An action for another follower is dropped unless the
+/// ledger records that openid as following the account.
 pub(super) fn prepare_actions(
     state: &AppState,
     account: &Account,
@@ -48,6 +69,10 @@ pub(super) fn prepare_actions(
     if actions.is_empty() {
         return Vec::new();
     }
+    let actions = actions
+        .into_iter()
+        .filter(|action| addressee_follows(state, account, action))
+        .collect();
     let recipient = Recipient {
         account: &account.name,
         openid: &inbound.from_user,
@@ -55,6 +80,30 @@ pub(super) fn prepare_actions(
         log_ids: &state.log_ids,
     };
     outbox::prepare(&state.apis, &recipient, actions)
+}
+
+fn addressee_follows(state: &AppState, account: &Account, action: &PluginAction) -> bool {
+    let Some(openid) = &action.to else {
+        return true;
+    };
+    let services = state.dispatcher.services();
+    let follows = match services.is_following(&account.name, openid) {
+        Ok(follows) => follows,
+        Err(err) => {
+            tracing::error!(account = %account.name, error = %err, "failed to read the follower ledger");
+            false
+        }
+    };
+    if !follows {
+        tracing::warn!(
+            account = %account.name,
+            plugin = %action.plugin,
+            kind = action.action.kind(),
+            user = %state.log_ids.of(openid),
+            "plugin action dropped: the ledger does not record the recipient as a follower"
+        );
+    }
+    follows
 }
 
 /// Waits for a route that passed the reply budget, then queues its
@@ -81,6 +130,7 @@ pub(super) fn finish_late(
                 Ok(action) => actions.push(PluginAction {
                     plugin,
                     slot: LATE_REPLY_SLOT.to_owned(),
+                    to: None,
                     action,
                 }),
                 Err(reason) => tracing::warn!(

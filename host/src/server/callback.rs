@@ -96,9 +96,10 @@ pub async fn handle_callback(
         }
     };
 
-    // Open the follower's customer-service window before the plugins run,
-    // so the actions they return can use it.
+    // Open the follower's customer-service window and record follows in
+    // the ledger before the plugins run, so they see both.
     actions::record_interaction(&state, &account, &inbound);
+    actions::record_follower(&state, &account, &inbound, &key);
 
     // Run the plugins on a blocking thread, bounded by the reply budget.
     let mut task = {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use kv::KvUpdate;
 pub use replies::StoredReply;
 
 /// Why a store operation failed. The message never contains stored values.
@@ -76,6 +77,9 @@ impl Store {
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(crate::outbox::SCHEMA)?;
+        for schema in crate::services::schema() {
+            connection.execute_batch(schema)?;
+        }
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
         })

@@ -119,11 +119,13 @@ fn read_settings(path: &Path) -> anyhow::Result<PluginSettings> {
             path.display()
         )
     })?;
+    let known = crate::config::KNOWN_CAPABILITIES;
     for capability in &config.capabilities {
-        if capability != "kv" {
+        if !known.contains(&capability.as_str()) {
             bail!(
-                "{}: capabilities: unknown capability {capability:?}; the only capability is \"kv\"",
-                path.display()
+                "{}: capabilities: unknown capability {capability:?}; known: {}",
+                path.display(),
+                known.join(", ")
             );
         }
     }
@@ -135,6 +137,7 @@ fn read_settings(path: &Path) -> anyhow::Result<PluginSettings> {
             .map(|(key, value)| (key.clone(), json_text(value)))
             .collect(),
         kv_granted: config.capabilities.iter().any(|c| c == "kv"),
+        grants: crate::services::Grants::from_capabilities(&config.capabilities),
     })
 }
 
