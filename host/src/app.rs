@@ -173,6 +173,11 @@ fn load_plugin(
         limits,
         config: values,
         kv_granted: plugin.capabilities.iter().any(|c| c == "kv"),
+        fetch: plugin
+            .capabilities
+            .iter()
+            .any(|c| c == "fetch")
+            .then(|| plugin.fetch.clone().unwrap_or_default()),
     };
     let loaded = runtime
         .load(&plugin.name, &bytes, settings)

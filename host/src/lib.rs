@@ -33,5 +33,6 @@ pub mod protocol;
 pub mod routing;
 pub mod runtime;
 pub mod server;
+pub mod services;
 pub mod store;
 pub mod wechat;

@@ -36,6 +36,7 @@ pub fn load_with_kv(
         limits,
         config,
         kv_granted,
+        ..PluginSettings::default()
     };
     RUNTIME
         .load(name, &plugins::read(path), settings)

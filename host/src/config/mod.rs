@@ -6,6 +6,7 @@
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
 
 mod api;
+mod fetch;
 mod secret;
 mod validate;
 mod validate_api;
@@ -19,6 +20,7 @@ pub use api::{
     AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, MIN_KEY_BYTES,
     OutboxConfig, QuotaOverrides, TokenModeConfig,
 };
+pub use fetch::{AllowEntry, FetchConfig};
 pub use secret::{Secret, SecretSource};
 pub use validate::{ConfigError, Problem};
 
@@ -207,9 +209,12 @@ pub struct PluginConfig {
     /// its `EventKey` matches one. A trailing `*` matches any suffix.
     #[serde(default)]
     pub event_keys: Vec<String>,
-    /// Host services granted to the plugin. Known: `kv`.
+    /// Host services granted to the plugin. Known: `kv`, `fetch`.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// What the `fetch` capability may reach; without it, nothing.
+    #[serde(default)]
+    pub fetch: Option<FetchConfig>,
     /// Resource limits; unset fields keep their defaults.
     #[serde(default)]
     pub limits: PluginLimitsConfig,

@@ -9,7 +9,7 @@ use super::{AccountConfig, Config, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
 
 /// Capabilities a plugin can be granted.
-pub const KNOWN_CAPABILITIES: &[&str] = &["kv"];
+pub const KNOWN_CAPABILITIES: &[&str] = &["kv", "fetch"];
 
 /// `MsgType` values of user messages that routes may name.
 pub const KNOWN_MESSAGE_TYPES: &[&str] = &[
@@ -267,6 +267,15 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
                 ),
             );
         }
+    }
+    if let Some(fetch) = &plugin.fetch {
+        if !plugin.capabilities.iter().any(|c| c == "fetch") {
+            problems.add(
+                format!("{field}.fetch"),
+                "the plugin lacks the \"fetch\" capability; add it to `capabilities`",
+            );
+        }
+        super::fetch::validate_fetch(fetch, &format!("{field}.fetch"), problems);
     }
     validate_limits(plugin, field, problems);
 }

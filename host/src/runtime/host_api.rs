@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::bindings::wxhost::plugin::{config, kv, log, types};
 use super::kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES};
@@ -12,7 +13,9 @@ pub const PLUGIN_LOG_TARGET: &str = "wxhost::plugin";
 
 /// Per-call state behind the plugin's imports.
 pub(crate) struct HostCtx {
-    plugin: Arc<PluginShared>,
+    pub(super) plugin: Arc<PluginShared>,
+    /// When the call started, for the time left before the deadline.
+    pub(super) started: Instant,
     account: String,
     kv: Arc<dyn KvStore>,
     log_bytes: usize,
@@ -23,6 +26,7 @@ impl HostCtx {
     pub(crate) fn new(plugin: Arc<PluginShared>, account: &str, kv: Arc<dyn KvStore>) -> Self {
         Self {
             plugin,
+            started: Instant::now(),
             account: account.to_owned(),
             kv,
             log_bytes: 0,

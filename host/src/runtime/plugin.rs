@@ -6,7 +6,9 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::{Component, ResourceTable};
 
+use crate::config::FetchConfig;
 use crate::protocol::message::Inbound;
+use crate::services::fetch::FetchService;
 
 use super::Directive;
 use super::bindings;
@@ -82,6 +84,9 @@ pub struct PluginSettings {
     /// Whether the plugin may use `kv`. Without it every `kv` call returns
     /// `not-permitted`.
     pub kv_granted: bool,
+    /// The plugin's fetch policy when it has the `fetch` capability.
+    /// Without it every `fetch` call returns `not-permitted`.
+    pub fetch: Option<FetchConfig>,
 }
 
 /// The parts of a plugin that every call reads.
@@ -90,6 +95,7 @@ pub(crate) struct PluginShared {
     pub(crate) name: String,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) kv_granted: bool,
+    pub(crate) fetch: Option<Arc<FetchService>>,
     pub(crate) limits: PluginLimits,
 }
 
