@@ -15,6 +15,9 @@ use std::process::Command;
 /// variable that carries each component's path.
 const PLUGINS: &[(&str, &str)] = &[
     ("plugin-keyword", "PLUGIN_KEYWORD"),
+    ("plugin-menu", "PLUGIN_MENU"),
+    ("plugin-qa-bridge", "PLUGIN_QA_BRIDGE"),
+    ("plugin-fetch-probe", "PLUGIN_FETCH_PROBE"),
     ("plugin-actions", "PLUGIN_ACTIONS"),
     ("plugin-echo", "PLUGIN_ECHO"),
     ("plugin-hog", "PLUGIN_HOG"),
@@ -39,6 +42,10 @@ fn main() {
             workspace.join(watched).display()
         );
     }
+    // Worktrees of this repository may share one target directory, where
+    // cargo gives this script's output the same place for every worktree.
+    // A run from another worktree (another PWD) must not count as fresh.
+    println!("cargo:rerun-if-env-changed=PWD");
 
     let target_dir = workspace.join("target").join("plugin-build");
     build_plugins(&workspace, &target_dir);

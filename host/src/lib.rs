@@ -25,6 +25,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dedupe;
+pub mod demo_qa;
 pub mod dispatch;
 pub mod fake_wechat;
 pub mod logging;

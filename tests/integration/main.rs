@@ -29,6 +29,8 @@ mod internal_api;
 mod outbox;
 /// A host wired to a fake of WeChat for the outbox tests.
 mod outbox_support;
+/// The Q&A bridge against the demo Q&A service, and fetch refusals.
+mod qa_bridge;
 
 /// Typed API calls, errcode mapping and retries.
 mod wechat_api;

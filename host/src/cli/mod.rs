@@ -1,5 +1,6 @@
 //! The `wxhost` command line.
 
+mod demo_qa;
 mod fake;
 mod ops;
 mod simulate;
@@ -41,6 +42,8 @@ enum Command {
     Outbox(ops::OutboxArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
+    /// Run the reference Q&A service for the qa-bridge plugin (demos and tests only).
+    DemoQa(demo_qa::DemoQaArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -91,5 +94,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
             crate::logging::init(false);
             fake::run(args).await
         }
+        Command::DemoQa(args) => demo_qa::run(args).await,
     }
 }
