@@ -190,9 +190,16 @@ async fn qa_slow_answer_sent_later() {
     assert_eq!(service.requests().len(), 1);
 }
 
-/// The fetch-probe plugin, allowed to reach `allow`.
-fn probe_plugin(capabilities: &str, allow: &[String]) -> String {
-    let allow: Vec<String> = allow.iter().map(|entry| format!("{entry:?}")).collect();
+/// The fetch-probe plugin with `capabilities`, allowed to reach `allow`
+/// when that is some.
+fn probe_plugin(capabilities: &str, allow: Option<&[String]>) -> String {
+    let fetch = match allow {
+        Some(allow) => {
+            let quoted: Vec<String> = allow.iter().map(|entry| format!("{entry:?}")).collect();
+            format!("[plugins.fetch]\nallow = [{}]\n", quoted.join(", "))
+        }
+        None => String::new(),
+    };
     format!(
         r#"
 [[plugins]]
@@ -204,10 +211,7 @@ capabilities = [{capabilities}]
 [plugins.limits]
 deadline_ms = 5000
 
-[plugins.fetch]
-allow = [{allow}]
-"#,
-        allow = allow.join(", ")
+{fetch}"#
     )
 }
 
@@ -217,7 +221,11 @@ async fn fetch_refusals() {
     let port = address.port();
     let other = closed_port().await;
     let allow = vec![address.to_string(), format!("localhost:{port}")];
-    let host = TestHost::start(&config_with_plugins(&probe_plugin(r#""fetch""#, &allow))).await;
+    let host = TestHost::start(&config_with_plugins(&probe_plugin(
+        r#""fetch""#,
+        Some(&allow),
+    )))
+    .await;
 
     let cases = [
         (
@@ -255,8 +263,7 @@ async fn fetch_refusals() {
 #[tokio::test]
 async fn fetch_needs_capability() {
     let (address, _service) = demo_service().await;
-    let plugin = probe_plugin("", &[address.to_string()])
-        .replace("[plugins.fetch]\nallow", "# no fetch\n#allow");
+    let plugin = probe_plugin("", None);
     let host = TestHost::start(&config_with_plugins(&plugin)).await;
 
     let reply = ask(

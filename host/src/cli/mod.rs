@@ -2,6 +2,8 @@
 
 mod demo_qa;
 mod fake;
+mod import;
+mod menu;
 mod ops;
 mod simulate;
 
@@ -44,6 +46,10 @@ enum Command {
     FakeWechat(fake::FakeArgs),
     /// Run the reference Q&A service for the qa-bridge plugin (demos and tests only).
     DemoQa(demo_qa::DemoQaArgs),
+    /// Push an account's configured custom menu to WeChat.
+    Menu(menu::MenuArgs),
+    /// Convert rules from WeChat's admin panel into plugin config.
+    Import(import::ImportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -95,5 +101,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             fake::run(args).await
         }
         Command::DemoQa(args) => demo_qa::run(args).await,
+        Command::Menu(args) => {
+            crate::logging::init(false);
+            menu::run(args).await
+        }
+        Command::Import(args) => import::run(&args),
     }
 }

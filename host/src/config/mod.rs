@@ -7,6 +7,7 @@
 
 mod api;
 mod fetch;
+mod menu;
 mod secret;
 mod validate;
 mod validate_api;
@@ -21,6 +22,10 @@ pub use api::{
     OutboxConfig, QuotaOverrides, TokenModeConfig,
 };
 pub use fetch::{AllowEntry, FetchConfig};
+pub use menu::{
+    ConditionalMenuConfig, IdValue, MENU_BUTTON_TYPES, MatchRuleConfig, MenuButtonConfig,
+    MenuConfig,
+};
 pub use secret::{Secret, SecretSource};
 pub use validate::{ConfigError, Problem};
 
@@ -183,6 +188,9 @@ pub struct AccountConfig {
     /// means every plugin, in file order.
     #[serde(default)]
     pub plugins: Vec<String>,
+    /// The custom menu that `wxhost menu push` sends to WeChat.
+    #[serde(default)]
+    pub menu: Option<MenuConfig>,
 }
 
 fn default_security() -> SecurityMode {

@@ -210,6 +210,11 @@ fn validate_account(
     if let Some(Err(message)) = account.app_secret.as_ref().map(|source| source.resolve()) {
         problems.add(format!("{field}.app_secret"), message);
     }
+    if let Some(menu) = &account.menu {
+        for (path, message) in menu.problems(&format!("{field}.menu")) {
+            problems.add(path, message);
+        }
+    }
     for name in &account.plugins {
         if !plugin_names.contains(name.as_str()) {
             problems.add(
