@@ -23,7 +23,7 @@
 
 use serde::Deserialize;
 
-/// WeChat's answer of `get_current_autoreply_info`. Fields this module
+/// WeChat's response to `get_current_autoreply_info`. Fields this module
 /// does not use are ignored.
 #[derive(Debug, Deserialize)]
 pub struct AutoreplyInfo {

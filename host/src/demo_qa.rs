@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-/// Longest delay the `delay_ms` knob accepts, in milliseconds.
+/// Maximum delay the `delay_ms` knob accepts, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 60_000;
 
 /// The service's state: its default delay and the request bodies it got.

@@ -3,7 +3,7 @@
 use crate::config::MenuConfig;
 use crate::wechat::{ApiError, WeChatClient};
 
-/// Why a menu was not pushed.
+/// A failure to push a menu.
 #[derive(Debug, thiserror::Error)]
 pub enum MenuPushError {
     /// The menu breaks WeChat's rules; nothing was sent.

@@ -33,7 +33,8 @@ async fn closed_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-/// The qa-bridge plugin allowed to reach `address`, asking `url`.
+/// Returns the qa-bridge plugin's tables, allowed to reach `address`
+/// and asking `url`.
 fn qa_plugin(address: SocketAddr, url: &str) -> String {
     format!(
         r#"
@@ -190,8 +191,8 @@ async fn qa_slow_answer_sent_later() {
     assert_eq!(service.requests().len(), 1);
 }
 
-/// The fetch-probe plugin with `capabilities`, allowed to reach `allow`
-/// when that is some.
+/// Returns the fetch-probe plugin's tables with `capabilities`, allowed
+/// to reach `allow` when that is some.
 fn probe_plugin(capabilities: &str, allow: Option<&[String]>) -> String {
     let fetch = match allow {
         Some(allow) => {

@@ -20,7 +20,7 @@ enum ImportCommand {
     /// Convert the JSON of get_current_autoreply_info into a [[plugins]]
     /// table for the keyword plugin.
     Autoreply {
-        /// The saved JSON answer of get_current_autoreply_info.
+        /// The saved JSON response of get_current_autoreply_info.
         file: PathBuf,
         /// Write the TOML here instead of to standard output.
         #[arg(long)]

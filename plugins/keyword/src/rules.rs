@@ -48,7 +48,7 @@ enum MatchKind {
     Regex,
 }
 
-/// How a group answers with several replies.
+/// How a group replies when it has several replies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyMode {
@@ -60,7 +60,7 @@ pub enum ReplyMode {
     RandomOne,
 }
 
-/// Which matching groups answer.
+/// Which matching groups reply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupSelection {

@@ -6,7 +6,7 @@ use crate::reply::ReplyConfig;
 use crate::text_reply;
 use crate::wxhost::plugin::types::Reply;
 
-/// Longest value from the event put into a text, in characters.
+/// Maximum length of an event value put into a text, in characters.
 const MAX_SLOT_CHARS: usize = 600;
 
 const DEFAULT_SCANCODE_WAITMSG: &str = "扫描结果：{scan_result}";

@@ -64,7 +64,7 @@ impl Guest for QaBridgePlugin {
                 Ok(QaAnswer::Found(reply)) => Some(reply),
                 Ok(QaAnswer::NotFound) => settings.no_answer.as_ref().map(ReplyConfig::to_wit),
                 Err(error) => {
-                    log_error("qa service answer unusable", error);
+                    log_error("qa service response unusable", error);
                     settings.fallback.as_ref().map(ReplyConfig::to_wit)
                 }
             },
