@@ -98,6 +98,7 @@ fn keyword_plugin() -> Arc<RoutedPlugin> {
         capabilities: Vec::new(),
         limits: Default::default(),
         config: Default::default(),
+        fetch: None,
     });
     Arc::new(RoutedPlugin { plugin, rules })
 }

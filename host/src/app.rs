@@ -181,6 +181,11 @@ fn load_plugin(
         config: values,
         kv_granted: plugin.capabilities.iter().any(|c| c == "kv"),
         grants: Grants::from_capabilities(&plugin.capabilities),
+        fetch: plugin
+            .capabilities
+            .iter()
+            .any(|c| c == "fetch")
+            .then(|| plugin.fetch.clone().unwrap_or_default()),
     };
     let loaded = runtime
         .load(&plugin.name, &bytes, settings)

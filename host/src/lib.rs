@@ -23,12 +23,15 @@
 pub mod accounts;
 pub mod apis;
 pub mod app;
+pub mod autoreply;
 pub mod cli;
 pub mod config;
 pub mod dedupe;
+pub mod demo_qa;
 pub mod dispatch;
 pub mod fake_wechat;
 pub mod logging;
+pub mod menu;
 pub mod outbox;
 pub mod protocol;
 pub mod routing;

@@ -101,6 +101,7 @@ mod tests {
             events: strings(events),
             event_keys: strings(event_keys),
             capabilities: Vec::new(),
+            fetch: None,
             limits: Default::default(),
             config: Default::default(),
         }

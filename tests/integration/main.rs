@@ -1,8 +1,12 @@
 //! End-to-end tests of wxhost over real HTTP on 127.0.0.1 with real
 //! plugin components.
 
+/// The keyword plugin's groups through the server.
+mod keyword_groups;
 /// The keyword plugin's replies for configured phrases.
 mod keyword_plugin;
+/// Menu events and `menu push`.
+mod menu;
 /// Fresh instances, kv grants, the log cap and the deny-all WASI context.
 mod runtime_isolation;
 /// Deadline, memory, trap and output limits, in obeyed/violated pairs.
@@ -33,6 +37,8 @@ mod internal_api;
 mod outbox;
 /// A host wired to a fake of WeChat for the outbox tests.
 mod outbox_support;
+/// The Q&A bridge against the demo Q&A service, and fetch refusals.
+mod qa_bridge;
 
 /// Typed API calls, errcode mapping and retries.
 mod wechat_api;

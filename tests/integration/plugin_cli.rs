@@ -158,7 +158,7 @@ fn run_rejects_unknown_capability() {
     assert_eq!(
         format!("{error:#}"),
         format!(
-            "{}: capabilities: unknown capability \"net\"; known: kv, followers, qrcode, media",
+            "{}: capabilities: unknown capability \"net\"; known: kv, followers, qrcode, media, fetch",
             config.display()
         )
     );

@@ -13,6 +13,13 @@ pub mod plugins {
     /// Calls the host service named by a text command
     /// (`plugins/testing/services-probe`).
     pub const SERVICES_PROBE: &str = env!("PLUGIN_SERVICES_PROBE");
+    /// The menu event plugin (`plugins/menu`).
+    pub const MENU: &str = env!("PLUGIN_MENU");
+    /// The Q&A bridge plugin (`plugins/qa-bridge`).
+    pub const QA_BRIDGE: &str = env!("PLUGIN_QA_BRIDGE");
+    /// Fetches the URL it receives and replies with the outcome
+    /// (`plugins/testing/fetch-probe`).
+    pub const FETCH_PROBE: &str = env!("PLUGIN_FETCH_PROBE");
     /// Returns the actions listed in its config `actions`, and a text reply
     /// from config `reply` (`plugins/testing/actions`).
     pub const ACTIONS: &str = env!("PLUGIN_ACTIONS");

@@ -1,6 +1,9 @@
 //! The `wxhost` command line.
 
+mod demo_qa;
 mod fake;
+mod import;
+mod menu;
 mod ops;
 pub mod plugin;
 mod simulate;
@@ -48,6 +51,12 @@ enum Command {
     /// Create, check and run plugins locally.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Run the reference Q&A service for the qa-bridge plugin (demos and tests only).
+    DemoQa(demo_qa::DemoQaArgs),
+    /// Push an account's configured custom menu to WeChat.
+    Menu(menu::MenuArgs),
+    /// Convert rules from WeChat's admin panel into plugin config.
+    Import(import::ImportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -109,5 +118,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ))
             }
         }
+        Command::DemoQa(args) => demo_qa::run(args).await,
+        Command::Menu(args) => {
+            crate::logging::init(false);
+            menu::run(args).await
+        }
+        Command::Import(args) => import::run(&args),
     }
 }

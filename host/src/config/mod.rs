@@ -6,6 +6,8 @@
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
 
 mod api;
+mod fetch;
+mod menu;
 mod secret;
 mod validate;
 mod validate_api;
@@ -18,6 +20,11 @@ use serde::Deserialize;
 pub use api::{
     AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, MIN_KEY_BYTES,
     OutboxConfig, QuotaOverrides, TokenModeConfig,
+};
+pub use fetch::{AllowEntry, FetchConfig};
+pub use menu::{
+    ConditionalMenuConfig, IdValue, MENU_BUTTON_TYPES, MatchRuleConfig, MenuButtonConfig,
+    MenuConfig,
 };
 pub use secret::{Secret, SecretSource};
 pub use validate::{ConfigError, KNOWN_CAPABILITIES, Problem};
@@ -181,6 +188,9 @@ pub struct AccountConfig {
     /// means every plugin, in file order.
     #[serde(default)]
     pub plugins: Vec<String>,
+    /// The custom menu that `wxhost menu push` sends to WeChat.
+    #[serde(default)]
+    pub menu: Option<MenuConfig>,
 }
 
 fn default_security() -> SecurityMode {
@@ -208,9 +218,12 @@ pub struct PluginConfig {
     #[serde(default)]
     pub event_keys: Vec<String>,
     /// Host services granted to the plugin. Known: `kv`, `followers`,
-    /// `qrcode`, `media`.
+    /// `qrcode`, `media`, `fetch`.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// What the `fetch` capability may reach; without it, nothing.
+    #[serde(default)]
+    pub fetch: Option<FetchConfig>,
     /// Resource limits; unset fields keep their defaults.
     #[serde(default)]
     pub limits: PluginLimitsConfig,

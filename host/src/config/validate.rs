@@ -9,7 +9,7 @@ use super::{AccountConfig, Config, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
 
 /// Capabilities a plugin can be granted.
-pub const KNOWN_CAPABILITIES: &[&str] = &["kv", "followers", "qrcode", "media"];
+pub const KNOWN_CAPABILITIES: &[&str] = &["kv", "followers", "qrcode", "media", "fetch"];
 
 /// `MsgType` values of user messages that routes may name.
 pub const KNOWN_MESSAGE_TYPES: &[&str] = &[
@@ -210,6 +210,11 @@ fn validate_account(
     if let Some(Err(message)) = account.app_secret.as_ref().map(|source| source.resolve()) {
         problems.add(format!("{field}.app_secret"), message);
     }
+    if let Some(menu) = &account.menu {
+        for (path, message) in menu.problems(&format!("{field}.menu")) {
+            problems.add(path, message);
+        }
+    }
     for name in &account.plugins {
         if !plugin_names.contains(name.as_str()) {
             problems.add(
@@ -267,6 +272,15 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
                 ),
             );
         }
+    }
+    if let Some(fetch) = &plugin.fetch {
+        if !plugin.capabilities.iter().any(|c| c == "fetch") {
+            problems.add(
+                format!("{field}.fetch"),
+                "the plugin lacks the \"fetch\" capability; add it to `capabilities`",
+            );
+        }
+        super::fetch::validate_fetch(fetch, &format!("{field}.fetch"), problems);
     }
     validate_limits(plugin, field, problems);
 }

@@ -14,6 +14,7 @@ use super::bindings;
 use super::plugin::{Plugin, PluginSettings, PluginShared};
 use super::store::{CallCtx, HostImports};
 use super::wasi;
+use crate::services::fetch::FetchService;
 
 /// Default [`RuntimeConfig::max_instances`].
 pub const DEFAULT_MAX_INSTANCES: u32 = 64;
@@ -176,6 +177,15 @@ impl PluginRuntime {
             source: source.into(),
         })?;
 
+        let fetch = match &settings.fetch {
+            Some(policy) => Some(Arc::new(FetchService::new(name, policy).map_err(
+                |reason| Error::Fetch {
+                    name: name.to_owned(),
+                    reason,
+                },
+            )?)),
+            None => None,
+        };
         let deadline_ticks = limits.deadline_ms.div_ceil(self.config.epoch_tick_ms) + 1;
         Ok(Plugin {
             shared: Arc::new(PluginShared {
@@ -183,6 +193,7 @@ impl PluginRuntime {
                 config: settings.config,
                 kv_granted: settings.kv_granted,
                 grants: settings.grants,
+                fetch,
                 limits,
             }),
             pre,

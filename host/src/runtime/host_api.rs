@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::bindings::wxhost::plugin::{config, kv, log, types};
 use super::kv::{KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES};
@@ -15,6 +16,8 @@ pub const PLUGIN_LOG_TARGET: &str = "wxhost::plugin";
 /// Per-call state behind the plugin's imports.
 pub(crate) struct HostCtx {
     pub(super) plugin: Arc<PluginShared>,
+    /// When the call started, for the time left before the deadline.
+    pub(super) started: Instant,
     pub(super) account: String,
     kv: Arc<dyn KvStore>,
     pub(super) services: Arc<Services>,
@@ -31,6 +34,7 @@ impl HostCtx {
     ) -> Self {
         Self {
             plugin,
+            started: Instant::now(),
             account: account.to_owned(),
             kv,
             services,

@@ -16,6 +16,7 @@ mod bindings;
 mod convert;
 mod engine;
 mod fault;
+mod fetch_api;
 mod host_api;
 mod inspect;
 mod kv;
@@ -73,6 +74,9 @@ pub enum Error {
     /// The plugin's limits do not fit the runtime.
     #[error("invalid limits for plugin {name}: {reason}")]
     Limits { name: String, reason: String },
+    /// The plugin's fetch policy cannot be set up.
+    #[error("invalid fetch settings for plugin {name}: {reason}")]
+    Fetch { name: String, reason: String },
     /// The bytes are not a valid component for this engine.
     #[error("failed to compile plugin {name}")]
     Compile {

@@ -7,7 +7,9 @@ use std::time::Instant;
 use wasmtime::Store;
 use wasmtime::component::{Component, ResourceTable};
 
+use crate::config::FetchConfig;
 use crate::protocol::message::Inbound;
+use crate::services::fetch::FetchService;
 
 use super::Directive;
 use super::bindings;
@@ -88,6 +90,9 @@ pub struct PluginSettings {
     /// The host services the plugin may use. Every call of a service it
     /// was not granted returns `not-permitted`.
     pub grants: Grants,
+    /// The plugin's fetch policy when it has the `fetch` capability.
+    /// Without it every `fetch` call returns `not-permitted`.
+    pub fetch: Option<FetchConfig>,
 }
 
 /// The parts of a plugin that every call reads.
@@ -97,6 +102,7 @@ pub(crate) struct PluginShared {
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) kv_granted: bool,
     pub(crate) grants: Grants,
+    pub(crate) fetch: Option<Arc<FetchService>>,
     pub(crate) limits: PluginLimits,
 }
 

@@ -9,6 +9,7 @@
 //! runtime of the caller and wait for it, at most [`CALL_TIMEOUT`] per call.
 
 mod blocking;
+pub mod fetch;
 pub mod ledger;
 pub mod media;
 pub mod pseudonym;

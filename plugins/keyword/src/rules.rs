@@ -1,32 +1,43 @@
 //! The keyword configuration and its matching.
 
-use std::borrow::Cow;
+use std::cell::OnceCell;
 
+use regex::Regex;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use wxhost_plugin::{Article, Reply};
+use crate::fold::fold;
+use crate::reply::ReplyConfig;
 
-/// One group. Its `name` is for people reading the config and is skipped.
-/// The reply stays raw JSON until its group matches, so a call parses only
-/// the reply it returns.
+/// Default `max_replies`: one passive reply and four customer-service
+/// messages, within the five a follower's message allows.
+const DEFAULT_MAX_REPLIES: usize = 5;
+
 #[derive(Debug, Deserialize)]
-struct Group<'a> {
+#[serde(deny_unknown_fields)]
+struct Group {
+    #[allow(dead_code, reason = "names a group in the config for people")]
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     priority: i64,
-    #[serde(borrow)]
-    phrases: Vec<Phrase<'a>>,
-    #[serde(borrow)]
-    reply: &'a RawValue,
+    phrases: Vec<Phrase>,
+    #[serde(default)]
+    reply: Option<ReplyConfig>,
+    #[serde(default)]
+    replies: Vec<ReplyConfig>,
+    #[serde(default)]
+    mode: ReplyMode,
 }
 
 #[derive(Debug, Deserialize)]
-struct Phrase<'a> {
+#[serde(deny_unknown_fields)]
+struct Phrase {
     #[serde(rename = "match")]
     kind: MatchKind,
-    /// Borrowed from the config text unless it contains JSON escapes.
-    #[serde(borrow)]
-    text: Cow<'a, str>,
+    text: String,
+    /// The compiled `regex` phrase, built on first use.
+    #[serde(skip)]
+    compiled: OnceCell<Result<Regex, String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -34,157 +45,183 @@ struct Phrase<'a> {
 enum MatchKind {
     Exact,
     Contains,
+    Regex,
 }
 
-/// A configured reply: `{"text": "..."}` or `{"news": [...]}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
-pub enum ReplyConfig {
-    Text(String),
-    News(Vec<ArticleConfig>),
+/// How a group replies when it has several replies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyMode {
+    /// Every reply: the first passively, the rest as customer-service
+    /// messages.
+    #[default]
+    ReplyAll,
+    /// One reply, chosen from the message's `MsgId` or `CreateTime`.
+    RandomOne,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ArticleConfig {
-    title: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    pic_url: String,
-    url: String,
-}
-
-impl ReplyConfig {
-    /// Builds the WIT reply.
-    pub fn to_wit(&self) -> Reply {
-        match self {
-            Self::Text(text) => Reply::Text(text.clone()),
-            Self::News(articles) => Reply::News(
-                articles
-                    .iter()
-                    .map(|article| Article {
-                        title: article.title.clone(),
-                        description: article.description.clone(),
-                        pic_url: article.pic_url.clone(),
-                        url: article.url.clone(),
-                    })
-                    .collect(),
-            ),
-        }
-    }
+/// Which matching groups reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupSelection {
+    /// Only the first matching group in priority order.
+    #[default]
+    First,
+    /// Every matching group, in priority order.
+    All,
 }
 
 /// The parsed configuration, with groups in match order.
 #[derive(Debug)]
-pub struct Rules<'a> {
-    groups: Vec<Group<'a>>,
-    default_reply: Option<&'a str>,
+pub struct Rules {
+    groups: Vec<Group>,
+    default_reply: Option<ReplyConfig>,
+    fold: bool,
+    selection: GroupSelection,
+    max_replies: usize,
 }
 
-impl<'a> Rules<'a> {
-    /// Parses the `groups` config value, which may be absent, and keeps the
-    /// `default_reply` text for [`Rules::find_reply`]. Returns the serde
-    /// error text on invalid JSON.
-    pub fn parse(groups: Option<&'a str>, default_reply: Option<&'a str>) -> Result<Self, String> {
-        let mut groups: Vec<Group<'a>> = match groups {
-            Some(json) => serde_json::from_str(json).map_err(|e| format!("groups: {e}"))?,
-            None => Vec::new(),
-        };
+/// The config values the rules read, as JSON text.
+#[derive(Debug, Default)]
+pub struct RawConfig<'a> {
+    pub groups: Option<&'a str>,
+    pub default_reply: Option<&'a str>,
+    pub default_reply_enabled: Option<&'a str>,
+    pub fold: Option<&'a str>,
+    pub match_groups: Option<&'a str>,
+    pub max_replies: Option<&'a str>,
+}
+
+/// The replies chosen for a message and the problems met on the way.
+#[derive(Debug, Default)]
+pub struct Selection<'a> {
+    pub replies: Vec<&'a ReplyConfig>,
+    /// Invalid `regex` phrases, which match nothing.
+    pub problems: Vec<String>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    key: &str,
+    json: Option<&str>,
+) -> Result<Option<T>, String> {
+    json.map(|json| serde_json::from_str(json).map_err(|e| format!("{key}: {e}")))
+        .transpose()
+}
+
+impl Rules {
+    /// Parses the config values; each may be absent. Returns the serde
+    /// error text on invalid JSON, and an error for a group without
+    /// replies.
+    pub fn parse(raw: &RawConfig<'_>) -> Result<Self, String> {
+        let mut groups: Vec<Group> = parse("groups", raw.groups)?.unwrap_or_default();
+        for (index, group) in groups.iter_mut().enumerate() {
+            if let Some(reply) = group.reply.take() {
+                group.replies.insert(0, reply);
+            }
+            if group.replies.is_empty() {
+                return Err(format!("groups[{index}]: set `reply` or `replies`"));
+            }
+        }
         // A stable sort keeps config order among equal priorities.
         groups.sort_by_key(|group| std::cmp::Reverse(group.priority));
+
+        let enabled = parse("default_reply_enabled", raw.default_reply_enabled)?.unwrap_or(true);
+        let default_reply = parse("default_reply", raw.default_reply)?.filter(|_| enabled);
+        let max_replies: usize =
+            parse("max_replies", raw.max_replies)?.unwrap_or(DEFAULT_MAX_REPLIES);
         Ok(Self {
             groups,
             default_reply,
+            fold: parse("fold", raw.fold)?.unwrap_or(true),
+            selection: parse("match_groups", raw.match_groups)?.unwrap_or_default(),
+            max_replies: max_replies.max(1),
         })
     }
 
-    /// Returns the reply of the first group that matches `content`, else the
-    /// default reply, or `None` when neither exists. Fails with the serde
-    /// error text when that reply is invalid.
-    pub fn find_reply(&self, content: &str) -> Result<Option<ReplyConfig>, String> {
-        let trimmed = content.trim();
-        let group_reply = self
-            .groups
-            .iter()
-            .find(|group| group.phrases.iter().any(|p| p.matches(content, trimmed)))
-            .map(|group| group.reply.get());
-        match (group_reply, self.default_reply) {
-            (Some(json), _) => serde_json::from_str(json)
-                .map(Some)
-                .map_err(|e| format!("groups: reply: {e}")),
-            (None, Some(json)) => serde_json::from_str(json)
-                .map(Some)
-                .map_err(|e| format!("default_reply: {e}")),
-            (None, None) => Ok(None),
+    /// Returns the replies for `content`: those of the matching groups,
+    /// else the default reply. `seed` picks the reply of a `random_one`
+    /// group.
+    pub fn select(&self, content: &str, seed: u64) -> Selection<'_> {
+        let text = if self.fold {
+            fold(content)
+        } else {
+            content.to_owned()
+        };
+        let trimmed = text.trim();
+        let mut selection = Selection::default();
+        for group in &self.groups {
+            let mut matched = false;
+            for phrase in &group.phrases {
+                match phrase.matches(&text, trimmed, self.fold) {
+                    Ok(true) => {
+                        matched = true;
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(problem) => selection.problems.push(problem),
+                }
+            }
+            if !matched {
+                continue;
+            }
+            match group.mode {
+                ReplyMode::ReplyAll => selection.replies.extend(group.replies.iter()),
+                ReplyMode::RandomOne => {
+                    let index = (mix(seed) % group.replies.len() as u64) as usize;
+                    selection.replies.push(&group.replies[index]);
+                }
+            }
+            if self.selection == GroupSelection::First {
+                break;
+            }
+        }
+        if selection.replies.is_empty()
+            && let Some(reply) = &self.default_reply
+        {
+            selection.replies.push(reply);
+        }
+        selection.replies.truncate(self.max_replies);
+        selection
+    }
+}
+
+impl Phrase {
+    fn matches(&self, text: &str, trimmed: &str, fold_text: bool) -> Result<bool, String> {
+        let folded;
+        let phrase = if fold_text {
+            folded = fold(&self.text);
+            folded.as_str()
+        } else {
+            self.text.as_str()
+        };
+        match self.kind {
+            MatchKind::Exact => Ok(trimmed == phrase.trim()),
+            MatchKind::Contains => Ok(!phrase.is_empty() && text.contains(phrase)),
+            MatchKind::Regex => {
+                let compiled = self.compiled.get_or_init(|| {
+                    regex::RegexBuilder::new(&self.text)
+                        .case_insensitive(fold_text)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|error| format!("invalid regex {:?}: {error}", self.text))
+                });
+                match compiled {
+                    Ok(regex) => Ok(regex.is_match(text)),
+                    Err(problem) => Err(problem.clone()),
+                }
+            }
         }
     }
 }
 
-impl Phrase<'_> {
-    fn matches(&self, content: &str, trimmed: &str) -> bool {
-        match self.kind {
-            MatchKind::Exact => trimmed == self.text.trim(),
-            MatchKind::Contains => !self.text.is_empty() && content.contains(&*self.text),
-        }
-    }
+/// Spreads a `MsgId` or `CreateTime` over all 64 bits (SplitMix64's
+/// finalizer), so consecutive ids pick replies evenly.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GROUPS: &str = r#"[
-        {"name": "low", "priority": 1,
-         "phrases": [{"match": "contains", "text": "价格"}],
-         "reply": {"text": "low"}},
-        {"name": "high", "priority": 9,
-         "phrases": [{"match": "exact", "text": "价格表"}],
-         "reply": {"text": "high"}}
-    ]"#;
-
-    fn text(reply: Result<Option<ReplyConfig>, String>) -> Option<String> {
-        match reply.unwrap() {
-            Some(ReplyConfig::Text(text)) => Some(text),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn priority_order_wins() {
-        let rules = Rules::parse(Some(GROUPS), None).unwrap();
-        assert_eq!(
-            text(rules.find_reply("  价格表\n")),
-            Some("high".to_owned())
-        );
-        assert_eq!(text(rules.find_reply("价格表多少")), Some("low".to_owned()));
-    }
-
-    #[test]
-    fn no_match_without_default() {
-        let rules = Rules::parse(Some(GROUPS), None).unwrap();
-        assert_eq!(rules.find_reply("你好"), Ok(None));
-    }
-
-    #[test]
-    fn default_reply_used() {
-        let rules = Rules::parse(Some(GROUPS), Some(r#"{"text": "默认"}"#)).unwrap();
-        assert_eq!(text(rules.find_reply("你好")), Some("默认".to_owned()));
-    }
-
-    #[test]
-    fn invalid_reply_rejected() {
-        let groups = r#"[{"phrases": [{"match": "exact", "text": "a"}], "reply": {"txt": "x"}}]"#;
-        let rules = Rules::parse(Some(groups), None).unwrap();
-        let error = rules.find_reply("a").unwrap_err();
-        assert!(
-            error.starts_with("groups: reply: unknown variant `txt`"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn invalid_groups_rejected() {
-        let error = Rules::parse(Some("[{}]"), None).unwrap_err();
-        assert!(error.starts_with("groups: missing field"), "{error}");
-    }
-}
+mod tests;

@@ -138,6 +138,12 @@ fn read_settings(path: &Path) -> anyhow::Result<PluginSettings> {
             .collect(),
         kv_granted: config.capabilities.iter().any(|c| c == "kv"),
         grants: crate::services::Grants::from_capabilities(&config.capabilities),
+        // With `fetch` granted but no allowlist here, every fetch is refused.
+        fetch: config
+            .capabilities
+            .iter()
+            .any(|c| c == "fetch")
+            .then(Default::default),
     })
 }
 

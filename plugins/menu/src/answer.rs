@@ -1,0 +1,137 @@
+//! The menu plugin's settings and the texts it fills in.
+
+use std::collections::BTreeMap;
+
+use crate::reply::ReplyConfig;
+use crate::text_reply;
+use crate::wxhost::plugin::types::Reply;
+
+/// Maximum length of an event value put into a text, in characters.
+const MAX_SLOT_CHARS: usize = 600;
+
+const DEFAULT_SCANCODE_WAITMSG: &str = "扫描结果：{scan_result}";
+const DEFAULT_PIC: &str = "已收到 {count} 张图片，我们会尽快处理。";
+const DEFAULT_LOCATION_SELECT: &str = "已收到您选择的位置：{label}";
+
+/// The parsed configuration.
+#[derive(Debug)]
+pub struct Settings {
+    clicks: BTreeMap<String, ReplyConfig>,
+    unknown_click: Option<ReplyConfig>,
+    pub scancode_waitmsg: String,
+    pub pic: String,
+    pub location_select: String,
+    answers: BTreeMap<String, String>,
+}
+
+/// Values from the event for the placeholders of a text.
+#[derive(Debug, Default)]
+pub struct Slots<'a> {
+    pub key: &'a str,
+    pub scan_type: Option<&'a str>,
+    pub scan_result: Option<&'a str>,
+    pub count: Option<&'a str>,
+    pub label: Option<&'a str>,
+    pub poiname: Option<&'a str>,
+    pub latitude: Option<&'a str>,
+    pub longitude: Option<&'a str>,
+}
+
+impl Settings {
+    /// Reads the settings through `get`, which returns a key's JSON text.
+    pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        Ok(Settings {
+            clicks: parse(&get, "clicks")?.unwrap_or_default(),
+            unknown_click: parse(&get, "unknown_click")?,
+            scancode_waitmsg: parse(&get, "scancode_waitmsg")?
+                .unwrap_or_else(|| DEFAULT_SCANCODE_WAITMSG.to_owned()),
+            pic: parse(&get, "pic")?.unwrap_or_else(|| DEFAULT_PIC.to_owned()),
+            location_select: parse(&get, "location_select")?
+                .unwrap_or_else(|| DEFAULT_LOCATION_SELECT.to_owned()),
+            answers: parse(&get, "answers")?.unwrap_or_default(),
+        })
+    }
+
+    /// Returns the reply to a click on `key`.
+    pub fn click_reply(&self, key: &str) -> Option<Reply> {
+        self.clicks
+            .get(key)
+            .or(self.unknown_click.as_ref())
+            .map(ReplyConfig::to_wit)
+    }
+
+    /// Fills in the button's own text, else `text`, and returns it as a
+    /// text reply, or none when the text is empty.
+    pub fn answer(&self, text: &str, slots: &Slots<'_>) -> Option<Reply> {
+        let template = self.answers.get(slots.key).map_or(text, String::as_str);
+        text_reply(fill(template, slots))
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+) -> Result<Option<T>, String> {
+    match get(key) {
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|error| format!("{key}: {error}")),
+        None => Ok(None),
+    }
+}
+
+/// Replaces each known `{name}` in `template` with its value, cut to
+/// [`MAX_SLOT_CHARS`]; an absent value becomes empty.
+pub fn fill(template: &str, slots: &Slots<'_>) -> String {
+    let values = [
+        ("{key}", Some(slots.key)),
+        ("{scan_type}", slots.scan_type),
+        ("{scan_result}", slots.scan_result),
+        ("{count}", slots.count),
+        ("{label}", slots.label),
+        ("{poiname}", slots.poiname),
+        ("{latitude}", slots.latitude),
+        ("{longitude}", slots.longitude),
+    ];
+    let mut text = template.to_owned();
+    for (name, value) in values {
+        if text.contains(name) {
+            let value: String = value
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_SLOT_CHARS)
+                .collect();
+            text = text.replace(name, &value);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_slots() {
+        let slots = Slots {
+            key: "scan",
+            scan_type: Some("qrcode"),
+            scan_result: Some("https://example.com/x"),
+            ..Slots::default()
+        };
+        assert_eq!(
+            fill("{scan_type}: {scan_result} ({key}) {label}", &slots),
+            "qrcode: https://example.com/x (scan) "
+        );
+    }
+
+    #[test]
+    fn fill_cuts_long_values() {
+        let long = "码".repeat(700);
+        let slots = Slots {
+            scan_result: Some(&long),
+            ..Slots::default()
+        };
+        assert_eq!(fill("{scan_result}", &slots).chars().count(), 600);
+    }
+}

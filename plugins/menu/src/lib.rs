@@ -1,0 +1,104 @@
+//! Menu plugin: answers the events of the account's custom menu.
+//!
+//! Configuration (each value is JSON text, as the host passes it):
+//!
+//! - `clicks`: an object from a `click` button's `key` to its reply.
+//! - `unknown_click` (optional): the reply for a `click` key not in
+//!   `clicks`. Without it such a click passes to the next plugin.
+//! - `scancode_waitmsg`: the text answering a `scancode_waitmsg` event.
+//!   Default `扫描结果：{scan_result}`.
+//! - `pic`: the text answering `pic_sysphoto`, `pic_photo_or_album` and
+//!   `pic_weixin`. Default `已收到 {count} 张图片，我们会尽快处理。`.
+//! - `location_select`: the text answering `location_select`. Default
+//!   `已收到您选择的位置：{label}`.
+//! - `answers`: an object from a button `key` to a text that replaces
+//!   the three texts above for that button.
+//!
+//! An empty text turns that answer off. Texts may hold `{key}`,
+//! `{scan_type}`, `{scan_result}`, `{count}`, `{label}`, `{poiname}`,
+//! `{latitude}` and `{longitude}`; a value from the event is cut to 600
+//! characters. A reply in `clicks` is `{ "text": "..." }`,
+//! `{ "image": "MEDIA_ID" }`, `{ "voice": "MEDIA_ID" }`, `{ "video": {
+//! "media_id", "title", "description" } }` or `{ "news": [{ "title",
+//! "description", "pic_url", "url" }] }`. Other events and messages get
+//! `no-reply`.
+
+mod answer;
+mod reply;
+
+wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
+
+use wxhost::plugin::config;
+use wxhost::plugin::log::{self, Level};
+use wxhost::plugin::types::{EventKind, Payload, Reply};
+
+use crate::answer::{Settings, Slots};
+
+struct MenuPlugin;
+
+impl Guest for MenuPlugin {
+    fn handle(event: Event) -> Vec<Directive> {
+        let Payload::Event(kind) = &event.payload else {
+            return vec![Directive::NoReply];
+        };
+        let settings = match Settings::load(config::get) {
+            Ok(settings) => settings,
+            Err(error) => {
+                log::write(
+                    Level::Error,
+                    "invalid menu configuration",
+                    &[("error".to_owned(), error)],
+                );
+                return vec![Directive::NoReply];
+            }
+        };
+        let reply = match kind {
+            EventKind::Click(key) => settings.click_reply(key),
+            EventKind::ScancodeWaitmsg(scan) => {
+                let slots = Slots {
+                    key: &scan.key,
+                    scan_type: scan.scan_type.as_deref(),
+                    scan_result: scan.scan_result.as_deref(),
+                    ..Slots::default()
+                };
+                settings.answer(&settings.scancode_waitmsg, &slots)
+            }
+            EventKind::PicSysphoto(pics)
+            | EventKind::PicPhotoOrAlbum(pics)
+            | EventKind::PicWeixin(pics) => {
+                let count = pics.count.to_string();
+                let slots = Slots {
+                    key: &pics.key,
+                    count: Some(&count),
+                    ..Slots::default()
+                };
+                settings.answer(&settings.pic, &slots)
+            }
+            EventKind::LocationSelect(place) => {
+                let latitude = place.location_x.map(|x| x.to_string());
+                let longitude = place.location_y.map(|y| y.to_string());
+                let slots = Slots {
+                    key: &place.key,
+                    label: place.label.as_deref(),
+                    poiname: place.poiname.as_deref(),
+                    latitude: latitude.as_deref(),
+                    longitude: longitude.as_deref(),
+                    ..Slots::default()
+                };
+                settings.answer(&settings.location_select, &slots)
+            }
+            _ => None,
+        };
+        match reply {
+            Some(reply) => vec![Directive::Reply(reply)],
+            None => vec![Directive::NoReply],
+        }
+    }
+}
+
+/// Returns a text reply, or none for an empty text.
+fn text_reply(text: String) -> Option<Reply> {
+    (!text.trim().is_empty()).then_some(Reply::Text(text))
+}
+
+export!(MenuPlugin);

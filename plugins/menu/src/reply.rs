@@ -1,0 +1,69 @@
+//! Configured replies and their WIT forms.
+
+use serde::Deserialize;
+
+use crate::wxhost::plugin::types::{Article, Reply, VideoReply};
+
+/// A configured reply: `{"text": "..."}`, `{"image": "MEDIA_ID"}`,
+/// `{"voice": "MEDIA_ID"}`, `{"video": {"media_id", ...}}` or
+/// `{"news": [...]}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum ReplyConfig {
+    Text(String),
+    Image(String),
+    Voice(String),
+    Video(VideoConfig),
+    News(Vec<ArticleConfig>),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    media_id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    pic_url: String,
+    url: String,
+}
+
+impl ArticleConfig {
+    fn to_wit(&self) -> Article {
+        Article {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            pic_url: self.pic_url.clone(),
+            url: self.url.clone(),
+        }
+    }
+}
+
+impl ReplyConfig {
+    /// Builds the passive reply.
+    pub fn to_wit(&self) -> Reply {
+        match self {
+            Self::Text(text) => Reply::Text(text.clone()),
+            Self::Image(media_id) => Reply::Image(media_id.clone()),
+            Self::Voice(media_id) => Reply::Voice(media_id.clone()),
+            Self::Video(video) => Reply::Video(VideoReply {
+                media_id: video.media_id.clone(),
+                title: video.title.clone(),
+                description: video.description.clone(),
+            }),
+            Self::News(articles) => {
+                Reply::News(articles.iter().map(ArticleConfig::to_wit).collect())
+            }
+        }
+    }
+}
