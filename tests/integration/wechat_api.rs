@@ -30,7 +30,7 @@ fn qr() -> QrCodeRequest {
 }
 
 #[tokio::test]
-async fn menu_body_raw_utf8_c40() {
+async fn menu_body_raw_utf8() {
     let s = setup(Options::default()).await;
     let menu = Menu {
         button: vec![Button::click("菜单", "k1")],
@@ -54,7 +54,7 @@ async fn menu_body_raw_utf8_c40() {
 }
 
 #[tokio::test]
-async fn invalid_charset_not_retried_c40() {
+async fn invalid_charset_not_retried() {
     let s = setup(Options::default()).await;
     inject(&s.fake, MENU_CREATE, 1, 40033);
     let menu = Menu {
@@ -72,7 +72,7 @@ async fn invalid_charset_not_retried_c40() {
 }
 
 #[tokio::test]
-async fn fake_rejects_escaped_body_c40() {
+async fn fake_rejects_escaped_body() {
     let s = setup(Options::default()).await;
     let token = s.broker.token().await.unwrap();
     let answer: serde_json::Value = reqwest::Client::new()
@@ -89,7 +89,7 @@ async fn fake_rejects_escaped_body_c40() {
 }
 
 #[tokio::test]
-async fn non_follower_info_c39() {
+async fn non_follower_info() {
     let s = setup(Options::default()).await;
     s.fake.set_user(
         wxhost::fake_wechat::DEFAULT_APPID,
@@ -116,7 +116,7 @@ async fn non_follower_info_c39() {
 }
 
 #[tokio::test]
-async fn tag_error_surfaced_by_default_c41() {
+async fn tag_error_surfaced_by_default() {
     let s = setup(Options::default()).await;
     let tag = s.client.create_tag("vip").await.unwrap();
     inject(&s.fake, BATCH_TAGGING, 1, 45159);
@@ -145,7 +145,7 @@ fn tag_retry_options() -> Options {
 }
 
 #[tokio::test]
-async fn tag_retry_policy_succeeds_c41() {
+async fn tag_retry_policy_succeeds() {
     let s = setup(tag_retry_options()).await;
     let tag = s.client.create_tag("vip").await.unwrap();
     inject(&s.fake, BATCH_TAGGING, 3, 45159);
@@ -162,7 +162,7 @@ async fn tag_retry_policy_succeeds_c41() {
 }
 
 #[tokio::test]
-async fn tag_retry_policy_bounded_c41() {
+async fn tag_retry_policy_bounded() {
     let s = setup(tag_retry_options()).await;
     let tag = s.client.create_tag("vip").await.unwrap();
     inject(&s.fake, BATCH_TAGGING, 10, 45159);
@@ -179,7 +179,7 @@ async fn tag_retry_policy_bounded_c41() {
 }
 
 #[tokio::test]
-async fn new_tag_visible_after_delay_c41() {
+async fn new_tag_visible_after_delay() {
     let mut options = tag_retry_options();
     options.fake = FakeConfig {
         tag_visible_after: Duration::from_millis(15),

@@ -49,7 +49,7 @@ fn assert_wechat_limit(err: &ApiError, kind: LimitKind, errcode: i64, errmsg: &s
 }
 
 #[tokio::test]
-async fn window_closed_typed_not_retried_c35() {
+async fn window_closed_typed_not_retried() {
     let s = setup(Options::default()).await;
     // wxhost saw a message, but WeChat considers the window closed.
     s.client
@@ -74,7 +74,7 @@ async fn window_closed_typed_not_retried_c35() {
 }
 
 #[tokio::test]
-async fn reply_count_typed_not_retried_c35() {
+async fn reply_count_typed_not_retried() {
     let s = setup(Options::default()).await;
     // wxhost allows 5 after a message; WeChat only saw a follow (3).
     s.client
@@ -104,7 +104,7 @@ async fn reply_count_typed_not_retried_c35() {
 }
 
 #[tokio::test]
-async fn daily_quota_typed_not_retried_c35() {
+async fn daily_quota_typed_not_retried() {
     let s = setup(Options::default()).await;
     s.fake.set_daily_limit(QRCODE, 1);
     s.client.create_qrcode(&qr()).await.unwrap();

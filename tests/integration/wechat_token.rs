@@ -47,7 +47,7 @@ async fn stable_mode_posts_stable_token_only() {
 }
 
 #[tokio::test]
-async fn stale_token_refetched_once_c27() {
+async fn stale_token_refetched_once() {
     let s = setup(classic_options(Duration::ZERO)).await;
     let t1 = s.broker.token().await.unwrap();
     foreign_classic_fetch(s.fake.base_url()).await;
@@ -69,7 +69,7 @@ async fn stale_token_refetched_once_c27() {
 }
 
 #[tokio::test]
-async fn stale_token_same_body_resent_c27() {
+async fn stale_token_same_body_resent() {
     let s = setup(classic_options(Duration::ZERO)).await;
     s.client
         .record_interaction(OPENID, wxhost::wechat::InteractionKind::Message, now_ms())
@@ -109,7 +109,7 @@ async fn replaced_token_not_refetched() {
 }
 
 #[tokio::test]
-async fn expired_token_refreshed_c28() {
+async fn expired_token_refreshed() {
     let s = setup(classic_options(Duration::from_secs(300))).await;
     s.broker.token().await.unwrap();
     s.fake.advance_clock(Duration::from_secs(7200));
@@ -122,7 +122,7 @@ async fn expired_token_refreshed_c28() {
 }
 
 #[tokio::test]
-async fn invalid_token_refreshed_c28() {
+async fn invalid_token_refreshed() {
     let s = setup(classic_options(Duration::from_secs(300))).await;
     s.broker.token().await.unwrap();
     s.fake.clear_requests();
@@ -187,7 +187,7 @@ async fn config_error(
 }
 
 #[tokio::test]
-async fn config_errors_not_retried_c28() {
+async fn config_errors_not_retried() {
     let cases = [
         (
             DEFAULT_APPID.replace('1', "9"),
@@ -232,7 +232,7 @@ async fn ip_whitelist_reports_egress_ip() {
 }
 
 #[tokio::test]
-async fn foreign_force_refresh_needs_no_force_c31() {
+async fn foreign_force_refresh_needs_no_force() {
     let s = setup(Options::default()).await;
     let s1 = s.broker.token().await.unwrap();
     let s2 = foreign_force_refresh(s.fake.base_url()).await;
@@ -248,7 +248,7 @@ async fn foreign_force_refresh_needs_no_force_c31() {
 }
 
 #[tokio::test]
-async fn same_token_triggers_force_c31() {
+async fn same_token_triggers_force() {
     let s = setup(Options::default()).await;
     let s1 = s.broker.token().await.unwrap();
     s.fake.clear_requests();
@@ -277,7 +277,7 @@ async fn same_token_triggers_force_c31() {
 }
 
 #[tokio::test]
-async fn force_spacing_enforced_c31() {
+async fn force_spacing_enforced() {
     let s = setup(Options::default()).await;
     s.broker.token().await.unwrap();
     let stale = Injection {
@@ -301,7 +301,7 @@ async fn force_spacing_enforced_c31() {
 }
 
 #[tokio::test]
-async fn force_daily_budget_enforced_c31() {
+async fn force_daily_budget_enforced() {
     let s = setup(Options::default()).await;
     s.broker.token().await.unwrap();
     let now = now_ms();
