@@ -16,7 +16,9 @@
 //! 6. the [`outbox`] worker delivers the actions through [`wechat`], with
 //!    the account's client from [`apis`].
 //!
-//! [`config`] describes the TOML file, [`store`] the SQLite database, and
+//! [`lifecycle`] reloads plugins and the config while callbacks flow,
+//! and runs canary and shadow versions; [`recording`] keeps callbacks for
+//! `wxhost replay`. [`config`] describes the TOML file, [`store`] the SQLite database, and
 //! [`cli`] the `wxhost` command.
 
 pub mod accounts;
@@ -27,9 +29,11 @@ pub mod config;
 pub mod dedupe;
 pub mod dispatch;
 pub mod fake_wechat;
+pub mod lifecycle;
 pub mod logging;
 pub mod outbox;
 pub mod protocol;
+pub mod recording;
 pub mod routing;
 pub mod runtime;
 pub mod server;

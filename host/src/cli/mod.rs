@@ -68,9 +68,9 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { config } => {
-            let config = Config::load(&config)?;
-            crate::logging::init(config.server.log_format == "json");
-            crate::app::serve(config).await
+            let loaded = Config::load(&config)?;
+            crate::logging::init(loaded.server.log_format == "json");
+            crate::app::serve(loaded, config).await
         }
         Command::Check { config } => {
             let loaded = Config::load(&config)?;

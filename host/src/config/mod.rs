@@ -6,6 +6,7 @@
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
 
 mod api;
+mod lifecycle;
 mod secret;
 mod validate;
 mod validate_api;
@@ -18,6 +19,12 @@ use serde::Deserialize;
 pub use api::{
     AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, MIN_KEY_BYTES,
     OutboxConfig, QuotaOverrides, TokenModeConfig,
+};
+pub use lifecycle::{
+    BreakerConfig, CanaryConfig, DEFAULT_BREAKER_COOL_DOWN_MS, DEFAULT_BREAKER_FAILURES,
+    DEFAULT_CANARY_MAX_FAULT_RATE, DEFAULT_CANARY_MIN_CALLS, DEFAULT_CANARY_WINDOW_SECS,
+    DEFAULT_MAX_BINARY_BYTES, DEFAULT_POLL_INTERVAL_MS, FailurePolicy, RecordingConfig,
+    ReloadConfig, ShadowConfig,
 };
 pub use secret::{Secret, SecretSource};
 pub use validate::{ConfigError, Problem};
@@ -65,6 +72,12 @@ pub struct Config {
     /// Demo and test only: a fake of WeChat's API inside `wxhost serve`.
     #[serde(default)]
     pub fake_wechat: Option<FakeWeChatConfig>,
+    /// How changed plugin files are noticed and where compiled code is kept.
+    #[serde(default)]
+    pub reload: ReloadConfig,
+    /// Recording of callbacks and directives for `wxhost replay`.
+    #[serde(default)]
+    pub recording: Option<RecordingConfig>,
     /// The directory relative paths in this file resolve against.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -188,7 +201,7 @@ fn default_security() -> SecurityMode {
 }
 
 /// `[[plugins]]`: one plugin component and what it receives.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Unique plugin name, used in logs and kv namespaces.
@@ -216,11 +229,26 @@ pub struct PluginConfig {
     /// Values the plugin reads through the `config` import.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
+    /// What a callback gets when the plugin faults or its breaker is open.
+    #[serde(default)]
+    pub on_fault: FailurePolicy,
+    /// The text reply of `on_fault = "fallback"`.
+    #[serde(default)]
+    pub fallback_reply: Option<String>,
+    /// The circuit breaker that skips the plugin after repeated faults.
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+    /// A new version that serves a share of followers.
+    #[serde(default)]
+    pub canary: Option<CanaryConfig>,
+    /// A new version that runs beside the live one without effect.
+    #[serde(default)]
+    pub shadow: Option<ShadowConfig>,
 }
 
 /// `[plugins.limits]`: per-plugin resource limits. Each unset field takes
 /// the runtime's default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginLimitsConfig {
     pub deadline_ms: Option<u64>,
@@ -228,6 +256,8 @@ pub struct PluginLimitsConfig {
     pub max_log_bytes_per_call: Option<u32>,
     pub max_directives: Option<u32>,
     pub max_reply_bytes: Option<u32>,
+    /// Size of the `.wasm` file, checked when it is loaded.
+    pub max_binary_bytes: Option<u64>,
 }
 
 impl Config {

@@ -96,7 +96,7 @@ pub(super) fn finish_late(
                 fault = %fault,
                 "plugin fault after the reply budget"
             ),
-            Outcome::NoReply => {}
+            Outcome::NoReply | Outcome::Skipped { .. } => {}
         }
         let entries = prepare_actions(
             &state,
