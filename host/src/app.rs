@@ -177,12 +177,18 @@ fn unix_now() -> u64 {
 
 /// Binds the configured address and serves until Ctrl-C or SIGTERM, with
 /// the outbox worker and, when configured, the in-process fake of WeChat.
-pub async fn serve(config: Config, config_path: PathBuf) -> anyhow::Result<()> {
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_reloadable(config, None).await
+}
+
+/// Like [`serve`]; `config_path` is the file that SIGHUP and
+/// `POST /admin/config/reload` read again.
+pub async fn serve_reloadable(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let fake = match &config.fake_wechat {
         Some(section) => Some(start_fake(&config, &section.listen).await?),
         None => None,
     };
-    let host = Host::build_with(&config, Some(config_path), fake)?;
+    let host = Host::build_with(&config, config_path, fake)?;
     let listener = TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| {

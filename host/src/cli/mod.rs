@@ -2,6 +2,7 @@
 
 mod fake;
 mod ops;
+mod replay;
 mod simulate;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum Command {
     Quota(ops::QuotaArgs),
     /// List outbox entries or queue a dead one again.
     Outbox(ops::OutboxArgs),
+    /// Run a new plugin build against a recording and print every directive that changed.
+    Replay(replay::ReplayArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
 }
@@ -70,7 +73,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config } => {
             let loaded = Config::load(&config)?;
             crate::logging::init(loaded.server.log_format == "json");
-            crate::app::serve(loaded, config).await
+            crate::app::serve_reloadable(loaded, Some(config)).await
         }
         Command::Check { config } => {
             let loaded = Config::load(&config)?;
@@ -87,6 +90,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args).await,
         Command::Quota(args) => ops::quota(&args),
         Command::Outbox(args) => ops::outbox(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::FakeWechat(args) => {
             crate::logging::init(false);
             fake::run(args).await

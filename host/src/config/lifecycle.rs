@@ -290,13 +290,7 @@ fn check_file(config: &Config, path: &Path, field: &str, problems: &mut Problems
     }
 }
 
-fn check_size(
-    config: &Config,
-    path: &Path,
-    max_bytes: u64,
-    field: &str,
-    problems: &mut Problems,
-) {
+fn check_size(config: &Config, path: &Path, max_bytes: u64, field: &str, problems: &mut Problems) {
     let resolved = config.resolve_path(path);
     if let Ok(metadata) = std::fs::metadata(&resolved)
         && metadata.len() > max_bytes

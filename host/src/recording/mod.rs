@@ -10,6 +10,8 @@
 //! NOTE: a recording holds message content. The file is created with mode
 //! 0600 on Unix; treat it like the database.
 
+mod replay;
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::dispatch::PluginCall;
 use crate::lifecycle::Role;
 use crate::logging::LogIds;
+
+pub use replay::{ReplayReport, read_records, replay};
 
 /// One recorded callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
