@@ -123,7 +123,8 @@ async fn reload_under_load_drops_nothing() {
         tally.other.load(Ordering::Relaxed),
     );
     assert_eq!(other, 0, "replies from neither version");
-    assert!(echo > 0 && actions > 0, "echo {echo}, actions {actions}");
+    assert!(echo > 0, "no reply from echo");
+    assert!(actions > 0, "no reply from actions");
     assert_eq!((loaded, failed), (12, 8));
     let reloads = r#"wxhost_plugin_reloads_total{plugin="main",role="live",result="#;
     assert_eq!(metric(&host, &format!("{reloads}\"loaded\"}}")).await, 12.0);
@@ -229,4 +230,37 @@ async fn invalid_config_keeps_old_one() {
         send_text(&host, USER_1, "new", 25_000_000_000_200_002).await,
         ACTIONS_REPLY
     );
+}
+
+#[test]
+fn artifact_cache_skips_compilation() {
+    use wxhost::runtime::{
+        ArtifactCache, LoadSource, PluginRuntime, PluginSettings, RuntimeConfig,
+    };
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let cache = ArtifactCache::open(dir.path()).expect("cache opens");
+    let runtime = PluginRuntime::new(RuntimeConfig {
+        max_instances: 2,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime starts");
+    let wasm = plugins::read(plugins::KEYWORD);
+    let load = || {
+        let (plugin, source) = runtime
+            .load_cached("keyword", &wasm, PluginSettings::default(), Some(&cache))
+            .expect("keyword plugin loads");
+        assert_eq!(plugin.content_hash(), content_hash(&wasm));
+        source
+    };
+
+    let LoadSource::Compiled(compiled) = load() else {
+        panic!("the first load compiles");
+    };
+    let LoadSource::Cached(cached) = load() else {
+        panic!("the second load reads the cache");
+    };
+    let files = std::fs::read_dir(dir.path()).expect("cache lists").count();
+    assert_eq!(files, 1);
+    println!("keyword plugin: compiled in {compiled:?}, read from the cache in {cached:?}");
 }

@@ -19,7 +19,8 @@ pub const ACTIONS_REPLY: &str = "from actions";
 /// compiles but exports nothing.
 pub const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
 
-/// A config with an admin key, the account `demo` and `plugins` appended.
+/// Returns a config with an admin key, the account `demo` and `plugins`
+/// appended.
 /// `reload` contains the `[reload]` keys.
 pub fn lifecycle_config(reload: &str, plugins: &str) -> String {
     format!(
@@ -47,7 +48,7 @@ token = "fake:{TOKEN}"
     )
 }
 
-/// The `[[plugins]]` table of `main`, whose live file is `{dir}/main.wasm`,
+/// Returns the `[[plugins]]` table of `main`, whose live file is `{dir}/main.wasm`,
 /// followed by `extra` lines inside the same table.
 pub fn main_plugin(extra: &str) -> String {
     format!(

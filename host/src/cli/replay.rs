@@ -22,7 +22,7 @@ pub struct ReplayArgs {
     #[arg(long, short)]
     config: Option<PathBuf>,
     /// Name of the recorded plugin to compare with. Required when the
-    /// recording holds calls of more than one plugin.
+    /// recording contains calls of more than one plugin.
     #[arg(long)]
     name: Option<String>,
     /// The JSON-lines recording written by `[recording]`.
@@ -79,9 +79,9 @@ fn only_plugin(records: &[crate::recording::Record]) -> anyhow::Result<String> {
     names.dedup();
     match names.as_slice() {
         [name] => Ok((*name).to_owned()),
-        [] => bail!("the recording holds no plugin calls"),
+        [] => bail!("the recording contains no plugin calls"),
         _ => bail!(
-            "the recording holds calls of several plugins ({}); choose one with --name",
+            "the recording contains calls of several plugins ({}); choose one with --name",
             names.join(", ")
         ),
     }

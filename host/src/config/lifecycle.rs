@@ -32,7 +32,7 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailurePolicy {
-    /// The callback is answered `success` (no reply).
+    /// The host replies `success`, which WeChat shows as no reply.
     #[default]
     Success,
     /// The callback gets the plugin's `fallback_reply` text.
@@ -302,6 +302,52 @@ fn check_size(config: &Config, path: &Path, max_bytes: u64, field: &str, problem
                 resolved.display(),
                 metadata.len()
             ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, ConfigError};
+
+    #[test]
+    fn lifecycle_problems_are_listed() {
+        let text = r#"
+[reload]
+poll_interval_ms = 10
+
+[[plugins]]
+name = "echo"
+path = "echo.wasm"
+messages = ["text"]
+on_fault = "fallback"
+
+[plugins.breaker]
+failures = 0
+
+[plugins.canary]
+path = "echo-2.wasm"
+percent = 150
+max_fault_rate = 0
+"#;
+        let Err(ConfigError::Invalid(problems)) = Config::parse(text, Path::new("/nonexistent"))
+        else {
+            panic!("expected validation problems");
+        };
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "reload.poll_interval_ms: 10 is out of range; use 50 to 60000",
+                "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
+                "plugins[0].fallback_reply: on_fault = \"fallback\" needs a non-empty fallback_reply text",
+                "plugins[0].breaker.failures: must be at least 1",
+                "plugins[0].canary.path: plugin file /nonexistent/echo-2.wasm not found; fix the path",
+                "plugins[0].canary.percent: 150 is out of range; use 0.01 to 100",
+                "plugins[0].canary.max_fault_rate: 0 is out of range; use a fraction above 0 and at most 1",
+            ]
         );
     }
 }

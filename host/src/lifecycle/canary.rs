@@ -1,4 +1,5 @@
-//! Which followers a canary serves, and when it is rolled back.
+//! Canary selection by a stable hash of the openid, and the fault window
+//! that rolls a canary back.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -77,7 +78,7 @@ impl FaultWindow {
         }
     }
 
-    /// Records a call at `now`. Returns the reason when the window holds
+    /// Records a call at `now`. Returns the reason when the window contains
     /// at least `min_calls` calls and their fault rate reaches
     /// `max_fault_rate`.
     pub fn record(&mut self, now: Instant, faulted: bool) -> Option<RollbackReason> {

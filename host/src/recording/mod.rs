@@ -7,7 +7,7 @@
 //! `oREC` followed by the openid's log pseudonym, so it is stable across
 //! restarts only when `server.log_salt` is set.
 //!
-//! NOTE: a recording holds message content. The file is created with mode
+//! NOTE: a recording contains message content. The file is created with mode
 //! 0600 on Unix; treat it like the database.
 
 mod replay;
@@ -28,7 +28,7 @@ pub use replay::{ReplayReport, read_records, replay};
 /// One recorded callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// Unix seconds when the callback was answered.
+    /// Unix seconds when the host replied to the callback.
     pub at: u64,
     pub account: String,
     /// The decrypted callback XML with openids replaced.
@@ -197,6 +197,7 @@ mod tests {
             )
         );
         assert_eq!(user.len(), 20);
-        assert!(!out.contains("oUSER_1") && !out.contains("oOTHER"));
+        assert!(!out.contains("oUSER_1"));
+        assert!(!out.contains("oOTHER"));
     }
 }

@@ -8,7 +8,7 @@
 //! starts empty and lives for the whole replay.
 //!
 //! NOTE: the recorded directives saw the host's real `kv` data, which the
-//! replay does not have, so a plugin whose answers depend on `kv` can
+//! replay does not have, so a plugin whose replies depend on `kv` can
 //! show changes that the new build did not cause.
 
 use std::path::Path;
@@ -19,7 +19,7 @@ use crate::lifecycle::{diff_lines, directive_lines};
 use crate::protocol::parse_inbound;
 use crate::runtime::{KvStore, MemoryKv, Plugin};
 
-/// What a replay found.
+/// The result of a replay: counts and report lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplayReport {
     /// Records in which the plugin ran and was run again.

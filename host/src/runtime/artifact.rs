@@ -2,10 +2,10 @@
 //!
 //! Compiling a component with Cranelift takes tens to hundreds of
 //! milliseconds; loading the machine code that an earlier compilation
-//! wrote takes a few. The cache keeps one `.cwasm` file per component,
-//! named by the SHA-256 of the `.wasm` bytes, the wasmtime version and a
-//! hash of the engine's compilation settings, so a file is only ever read
-//! back by an engine that could have written it.
+//! wrote takes a few. The cache keeps one `.cwasm` file per component.
+//! Its name contains the SHA-256 of the `.wasm` bytes, the wasmtime
+//! version and a hash of the engine's compilation settings, so only an
+//! engine that could have written a file reads it back.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
@@ -30,7 +30,7 @@ pub struct ArtifactCache {
     dir: PathBuf,
 }
 
-/// How a component was obtained, and how long that took.
+/// The source of a loaded component and its load time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadSource {
     /// Compiled from the `.wasm` bytes (and written to the cache, if any).
@@ -137,13 +137,12 @@ impl PluginRuntime {
     fn deserialize(&self, file: &Path) -> wasmtime::Result<Component> {
         // SAFETY: `Component::deserialize_file` trusts the file to be
         // machine code that wasmtime wrote, because it maps and runs it
-        // without verification. The files here are written only by
-        // `load_cached` of this host, from `precompile_component`, into a
-        // directory it created with mode 0700, under a name that includes
-        // the wasmtime version and the engine settings (wasmtime checks
-        // both again in the file's header). Whoever can write that
-        // directory can already replace the plugins and the database next
-        // to it.
+        // without verification. Only `load_cached` of this host writes
+        // files here, from `precompile_component`, into a directory it
+        // created with mode 0700. The name includes the wasmtime version
+        // and the engine settings, and wasmtime checks both again in the
+        // file's header. Whoever can write that directory can already
+        // replace the plugins and the database next to it.
         unsafe { Component::deserialize_file(&self.engine, file) }
     }
 }
