@@ -37,7 +37,7 @@ pub enum Outcome {
     Skipped { plugin: String },
 }
 
-/// What one plugin of the route did, for recordings.
+/// One plugin call of a route, for recordings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginCall {
     pub plugin: String,
@@ -66,7 +66,7 @@ pub struct Dispatcher {
     record_calls: bool,
 }
 
-/// How one plugin's turn ended.
+/// The end of one plugin's turn in a route.
 enum Turn {
     Directives(Vec<Directive>),
     Fault(PluginFault),

@@ -65,7 +65,7 @@ impl Versions {
     }
 }
 
-/// What the host knows about one role's file.
+/// The load state of one role's file.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RoleStatus {
     pub path: PathBuf,

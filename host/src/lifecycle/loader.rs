@@ -12,8 +12,8 @@ use super::metrics::Metrics;
 use crate::config::{Config, DEFAULT_MAX_BINARY_BYTES, PluginConfig};
 use crate::runtime::{ArtifactCache, LoadSource, PluginLimits, PluginRuntime, PluginSettings};
 
-/// What loading needs from the host: the engine, the artifact cache and
-/// the metrics.
+/// The loader of plugin versions: the engine, the artifact cache and the
+/// metrics.
 #[derive(Clone)]
 pub struct Loader {
     pub runtime: Arc<PluginRuntime>,

@@ -1,7 +1,7 @@
 //! Shadow runs and directive diffs.
 //!
 //! A shadow version receives the same callback as the live version after
-//! it returned, on another blocking thread, so the callback's answer
+//! it returned, on another blocking thread, so the callback's reply
 //! never waits for it. Its directives are compared with the live ones and
 //! dropped: nothing it returns is replied, queued or sent. Its `kv` writes
 //! go to an in-memory overlay that dies with the call.
