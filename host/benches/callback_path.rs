@@ -20,14 +20,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use wxhost::dedupe::{Claim, Deduplicator, dedupe_key};
-use wxhost::dispatch::{Dispatcher, Outcome, RoutedPlugin};
+use wxhost::dispatch::{Dispatcher, Outcome};
+use wxhost::lifecycle::{Metrics, PluginEntry, Version, Versions};
 use wxhost::protocol::signature::compute_signature;
 use wxhost::protocol::{
     AccountKeys, AesKey, CallbackQuery, MessageCrypto, ReplyContext, open_callback, parse_inbound,
     render_reply, seal_reply,
 };
 use wxhost::protocol::{Reply, verify_msg_signature, verify_signature};
-use wxhost::routing::RouteRules;
 use wxhost::runtime::{KvStore, MemoryKv, PluginRuntime, PluginSettings, RuntimeConfig};
 use wxhost::store::{Store, StoredReply};
 
@@ -61,7 +61,7 @@ fn plain_query() -> CallbackQuery {
     ])
 }
 
-fn keyword_plugin() -> Arc<RoutedPlugin> {
+fn keyword_plugin() -> Arc<PluginEntry> {
     let path = std::env::var_os("PLUGIN_KEYWORD").map_or_else(
         || {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -89,18 +89,28 @@ fn keyword_plugin() -> Arc<RoutedPlugin> {
         .expect("keyword plugin loads");
     // The runtime owns the engine's epoch ticker; keep it for the process.
     std::mem::forget(runtime);
-    let rules = RouteRules::from_config(&wxhost::config::PluginConfig {
+    let config = wxhost::config::PluginConfig {
         name: "keyword".to_owned(),
         path: path.clone(),
         messages: vec!["text".to_owned()],
         events: Vec::new(),
         event_keys: Vec::new(),
-        capabilities: Vec::new(),
-        limits: Default::default(),
-        config: Default::default(),
-        fetch: None,
-    });
-    Arc::new(RoutedPlugin { plugin, rules })
+        ..Default::default()
+    };
+    let versions = Versions {
+        live: Arc::new(Version {
+            plugin,
+            loaded_at: 0,
+        }),
+        canary: None,
+        shadow: None,
+    };
+    Arc::new(PluginEntry::new(
+        config,
+        versions,
+        Vec::new(),
+        Arc::new(Metrics::default()),
+    ))
 }
 
 fn protocol_steps(c: &mut Criterion) {
@@ -159,7 +169,8 @@ fn protocol_steps(c: &mut Criterion) {
 
 fn host_path(c: &mut Criterion) {
     let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
-    let dispatcher = Dispatcher::new(vec![keyword_plugin()], kv);
+    let metrics = Arc::new(Metrics::default());
+    let dispatcher = Dispatcher::new(vec![keyword_plugin()], kv, metrics, false);
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = Store::open(&dir.path().join("bench.db")).expect("store opens");
     let dedupe = Deduplicator::new(store, 300).expect("dedupe starts");
@@ -171,9 +182,11 @@ fn host_path(c: &mut Criterion) {
     let query = plain_query();
     let next_msg_id = AtomicU64::new(1);
 
-    let inbound = open_callback(&query, text_xml(1).as_bytes(), &keys)
-        .expect("opens")
-        .inbound;
+    let inbound = Arc::new(
+        open_callback(&query, text_xml(1).as_bytes(), &keys)
+            .expect("opens")
+            .inbound,
+    );
     c.bench_function("plugin_route", |b| {
         b.iter(|| black_box(dispatcher.run_route("demo", &[0], &inbound)))
     });
@@ -208,14 +221,15 @@ fn host_path(c: &mut Criterion) {
                 let Claim::First(guard) = dedupe.claim(&key, 1_700_000_000).expect("claims") else {
                     panic!("every iteration has a new MsgId");
                 };
-                let run = dispatcher.run_route("demo", &[0], &opened.inbound);
+                let inbound = Arc::new(opened.inbound);
+                let run = dispatcher.run_route("demo", &[0], &inbound);
                 let Outcome::Reply { reply, .. } = run.outcome else {
                     panic!("the keyword plugin replies to ping");
                 };
                 let rendered = render_reply(
                     &reply,
-                    &opened.inbound.from_user,
-                    &opened.inbound.to_user,
+                    &inbound.from_user,
+                    &inbound.to_user,
                     1_700_000_000,
                     ReplyContext::UserMessage,
                 )

@@ -4,27 +4,25 @@
 //! the token and quota tables of the WeChat connector ([`SqliteStore`]),
 //! each through its own connection.
 
-use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::accounts::Account;
 use crate::apis::AccountApis;
-use crate::config::{Config, PluginConfig};
+use crate::config::Config;
 use crate::dedupe::Deduplicator;
-use crate::dispatch::{Dispatcher, RoutedPlugin};
 use crate::fake_wechat::{self, FakeAccount, FakeConfig, FakeState};
+use crate::lifecycle::{Lifecycle, Loader, Metrics, spawn_sighup, spawn_watcher};
 use crate::logging::LogIds;
 use crate::outbox::{Outbox, WorkerConfig, WorkerHandle, spawn_worker};
-use crate::routing::RouteRules;
 use crate::runtime::{
-    KvStore, NOT_AN_INTEGER, OVERFLOW, PluginLimits, PluginRuntime, PluginSettings, RuntimeConfig,
+    ArtifactCache, KvStore, NOT_AN_INTEGER, OVERFLOW, PluginRuntime, RuntimeConfig,
 };
-use crate::server::{self, AccessKeys, AppState};
-use crate::services::{Grants, Services};
+use crate::server::{self, AppState};
+use crate::services::Services;
 use crate::store::{KvUpdate, Store};
 use crate::wechat::SqliteStore;
 
@@ -35,7 +33,7 @@ const WORKER_STOP_GRACE: Duration = Duration::from_secs(5);
 pub struct Host {
     pub state: AppState,
     pub store: Store,
-    pub runtime: PluginRuntime,
+    pub runtime: Arc<PluginRuntime>,
     worker_config: WorkerConfig,
 }
 
@@ -43,12 +41,22 @@ impl Host {
     /// Opens the store, compiles every plugin and resolves every account.
     /// Fails with an error that names the plugin or account at fault.
     pub fn build(config: &Config) -> anyhow::Result<Host> {
-        Host::build_with_fake(config, None)
+        Host::build_with(config, None, None)
     }
 
     /// Like [`Host::build`]; with `fake`, every follower interaction is
     /// also reported to that in-process fake of WeChat.
     pub fn build_with_fake(config: &Config, fake: Option<FakeState>) -> anyhow::Result<Host> {
+        Host::build_with(config, None, fake)
+    }
+
+    /// Like [`Host::build_with_fake`]; `config_path` is the file that
+    /// config reloads read again (without it, they fail).
+    pub fn build_with(
+        config: &Config,
+        config_path: Option<PathBuf>,
+        fake: Option<FakeState>,
+    ) -> anyhow::Result<Host> {
         let store_path = config.resolve_path(&config.store.path);
         let store = Store::open(&store_path)?;
         let wechat_store = SqliteStore::open(&store_path).with_context(|| {
@@ -66,30 +74,32 @@ impl Host {
             ..RuntimeConfig::default()
         })
         .context("failed to start the WebAssembly engine")?;
+        let runtime = Arc::new(runtime);
 
-        let mut plugins = Vec::with_capacity(config.plugins.len());
-        for plugin_config in &config.plugins {
-            let plugin = load_plugin(&runtime, config, plugin_config)?;
-            plugins.push(Arc::new(RoutedPlugin {
-                plugin,
-                rules: RouteRules::from_config(plugin_config),
-            }));
-        }
-
-        let mut accounts = HashMap::new();
-        for account_config in &config.accounts {
-            let route = if account_config.plugins.is_empty() {
-                (0..config.plugins.len()).collect()
-            } else {
-                account_config
-                    .plugins
-                    .iter()
-                    .filter_map(|name| config.plugins.iter().position(|p| &p.name == name))
-                    .collect()
-            };
-            let account = Account::from_config(account_config, route)?;
-            accounts.insert(account.name.clone(), Arc::new(account));
-        }
+        let artifact_dir = config.artifact_dir();
+        let cache = match ArtifactCache::open(&artifact_dir) {
+            Ok(cache) => Some(cache),
+            Err(err) => {
+                tracing::warn!(
+                    dir = %artifact_dir.display(),
+                    error = %err,
+                    "failed to open the artifact cache; plugins compile at every load"
+                );
+                None
+            }
+        };
+        let apis = Arc::new(apis);
+        let services = Services::new(store.clone(), apis.clone())
+            .context("failed to open the follower ledger and service tables")?;
+        let loader = Loader {
+            runtime: runtime.clone(),
+            cache,
+            metrics: Arc::new(Metrics::default()),
+            services: Arc::new(services),
+        };
+        let kv: Arc<dyn KvStore> = Arc::new(StoreKv(store.clone()));
+        let lifecycle = Lifecycle::build(config.clone(), config_path, loader, kv)
+            .map_err(|problems| anyhow::anyhow!(problems.join("\n")))?;
 
         let log_ids = match &config.server.log_salt {
             Some(source) => LogIds::new(
@@ -101,21 +111,13 @@ impl Host {
             ),
             None => LogIds::random(),
         };
-        let kv: Arc<dyn KvStore> = Arc::new(StoreKv(store.clone()));
-        let apis = Arc::new(apis);
-        let services = Services::new(store.clone(), apis.clone())
-            .context("failed to open the follower ledger and service tables")?;
-        let dispatcher = Dispatcher::new(plugins, kv).with_services(Arc::new(services));
         let state = AppState {
-            accounts: Arc::new(accounts),
-            dispatcher: Arc::new(dispatcher),
+            lifecycle: Arc::new(lifecycle),
             dedupe: Deduplicator::new(store.clone(), config.server.dedupe_ttl_secs)?,
             log_ids,
-            reply_budget: Duration::from_millis(config.server.reply_budget_ms),
             max_body_bytes: config.server.max_body_bytes,
             apis,
             outbox: Outbox::new(store.clone()),
-            keys: Arc::new(AccessKeys::from_config(config)?),
         };
         Ok(Host {
             state,
@@ -133,71 +135,13 @@ impl Host {
             self.worker_config,
         )
     }
-}
 
-fn load_plugin(
-    runtime: &PluginRuntime,
-    config: &Config,
-    plugin: &PluginConfig,
-) -> anyhow::Result<crate::runtime::Plugin> {
-    let path = config.resolve_path(&plugin.path);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "failed to read plugin {} from {}",
-            plugin.name,
-            path.display()
-        )
-    })?;
-    let defaults = PluginLimits::default();
-    let limits = PluginLimits {
-        deadline_ms: plugin.limits.deadline_ms.unwrap_or(defaults.deadline_ms),
-        max_memory_bytes: plugin
-            .limits
-            .max_memory_bytes
-            .map_or(defaults.max_memory_bytes, |bytes| bytes as usize),
-        max_log_bytes_per_call: plugin
-            .limits
-            .max_log_bytes_per_call
-            .map_or(defaults.max_log_bytes_per_call, |bytes| bytes as usize),
-        max_directives: plugin
-            .limits
-            .max_directives
-            .map_or(defaults.max_directives, |count| count as usize),
-        max_reply_bytes: plugin
-            .limits
-            .max_reply_bytes
-            .map_or(defaults.max_reply_bytes, |bytes| bytes as usize),
-    };
-    let values: BTreeMap<String, String> = plugin
-        .config
-        .iter()
-        .map(|(key, value)| {
-            let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
-            (key.clone(), json)
-        })
-        .collect();
-    let settings = PluginSettings {
-        limits,
-        config: values,
-        kv_granted: plugin.capabilities.iter().any(|c| c == "kv"),
-        grants: Grants::from_capabilities(&plugin.capabilities),
-        fetch: plugin
-            .capabilities
-            .iter()
-            .any(|c| c == "fetch")
-            .then(|| plugin.fetch.clone().unwrap_or_default()),
-    };
-    let loaded = runtime
-        .load(&plugin.name, &bytes, settings)
-        .with_context(|| {
-            format!(
-                "failed to load plugin {} from {}",
-                plugin.name,
-                path.display()
-            )
-        })?;
-    tracing::info!(plugin = %plugin.name, hash = %loaded.content_hash(), "plugin loaded");
-    Ok(loaded)
+    /// Starts the plugin file watcher and the SIGHUP handler on the
+    /// current tokio runtime. Both stop when the host is dropped.
+    pub fn start_reloading(&self) -> tokio::task::JoinHandle<()> {
+        spawn_sighup(&self.state.lifecycle);
+        spawn_watcher(&self.state.lifecycle)
+    }
 }
 
 /// The plugin key-value store, backed by the host's database.
@@ -265,11 +209,17 @@ fn unix_now() -> u64 {
 /// Binds the configured address and serves until Ctrl-C or SIGTERM, with
 /// the outbox worker and, when configured, the in-process fake of WeChat.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_reloadable(config, None).await
+}
+
+/// Like [`serve`]; `config_path` is the file that SIGHUP and
+/// `POST /admin/config/reload` read again.
+pub async fn serve_reloadable(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let fake = match &config.fake_wechat {
         Some(section) => Some(start_fake(&config, &section.listen).await?),
         None => None,
     };
-    let host = Host::build_with_fake(&config, fake)?;
+    let host = Host::build_with(&config, config_path, fake)?;
     let listener = TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| {
@@ -280,13 +230,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         })?;
     let address = listener.local_addr()?;
     let worker = host.start_worker();
+    let watcher = host.start_reloading();
     tracing::info!(
         %address,
-        accounts = host.state.accounts.len(),
+        accounts = config.accounts.len(),
         plugins = config.plugins.len(),
         "wxhost listening"
     );
     server::serve(listener, host.state.clone(), shutdown_signal()).await?;
+    watcher.abort();
     worker.stop(WORKER_STOP_GRACE).await;
     host.state.dedupe.flush();
     tracing::info!("wxhost stopped");

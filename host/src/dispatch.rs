@@ -2,35 +2,51 @@
 //!
 //! Plugins run one after another on a blocking thread. The first plugin
 //! that returns a reply answers; a plugin that returns no reply passes the
-//! callback on. A plugin fault (trap, deadline, memory cap, invalid output)
-//! ends the route: the callback is answered with `success` and the fault is
-//! logged with the plugin's name. The actions of every plugin that ran
-//! without a fault are collected in route order for the outbox.
+//! callback on. The actions of every plugin that ran without a fault are
+//! collected in route order for the outbox.
+//!
+//! For each plugin the route takes one snapshot of its versions, so a
+//! reload during the call does not change the version that runs. A
+//! follower in the canary's share gets the canary version; everyone else
+//! gets the live version, and its shadow version (if any) runs beside it
+//! without effect. A fault (trap, deadline, memory cap, invalid output),
+//! or a breaker that is open, applies the plugin's failure policy:
+//! `success` ends the route with `success`, `fallback` ends it with the
+//! plugin's fallback text, `next` passes the callback on.
 
 use std::sync::Arc;
 
+use crate::config::FailurePolicy;
+use crate::lifecycle::{Admission, Metrics, PluginEntry, Role, ShadowRun, canary, directive_lines};
 use crate::outbox::PluginAction;
 use crate::protocol::message::Inbound;
 use crate::protocol::reply::Reply;
-use crate::routing::RouteRules;
-use crate::runtime::{Directive, KvStore, Plugin, PluginFault};
+use crate::runtime::{Directive, KvStore, PluginFault};
 use crate::services::Services;
-
-/// A loaded plugin with the callbacks it receives.
-pub struct RoutedPlugin {
-    pub plugin: Plugin,
-    pub rules: RouteRules,
-}
 
 /// The result of running a route.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A plugin returned a reply.
+    /// A plugin returned a reply, or faulted with `on_fault = "fallback"`.
     Reply { plugin: String, reply: Reply },
     /// No plugin in the route returned a reply.
     NoReply,
-    /// A plugin failed; the callback gets `success`.
+    /// A plugin failed under `on_fault = "success"`; the callback gets `success`.
     Fault { plugin: String, fault: PluginFault },
+    /// A plugin's breaker is open under `on_fault = "success"`; the
+    /// callback gets `success`.
+    Skipped { plugin: String },
+}
+
+/// One plugin call of a route, for recordings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginCall {
+    pub plugin: String,
+    /// SHA-256 of the version that ran.
+    pub version: String,
+    pub role: Role,
+    /// Directive lines, or the fault's message.
+    pub result: Result<Vec<String>, String>,
 }
 
 /// The result of running a route: its outcome and the actions for the outbox.
@@ -39,23 +55,42 @@ pub struct RouteRun {
     pub outcome: Outcome,
     /// Actions in route order, each with the plugin that returned it.
     pub actions: Vec<PluginAction>,
+    /// Each plugin call, when the dispatcher records them.
+    pub calls: Vec<PluginCall>,
 }
 
 /// Runs plugin routes against the shared key-value store and host services.
 pub struct Dispatcher {
-    plugins: Vec<Arc<RoutedPlugin>>,
+    plugins: Vec<Arc<PluginEntry>>,
     kv: Arc<dyn KvStore>,
     services: Arc<Services>,
+    metrics: Arc<Metrics>,
+    record_calls: bool,
+}
+
+/// The end of one plugin's turn in a route.
+enum Turn {
+    Directives(Vec<Directive>),
+    Fault(PluginFault),
+    Skipped,
 }
 
 impl Dispatcher {
     /// Creates a dispatcher over `plugins`, indexed by route position,
     /// whose host services are unavailable until [`Dispatcher::with_services`].
-    pub fn new(plugins: Vec<Arc<RoutedPlugin>>, kv: Arc<dyn KvStore>) -> Dispatcher {
+    /// With `record_calls`, each [`RouteRun`] lists the plugin calls.
+    pub fn new(
+        plugins: Vec<Arc<PluginEntry>>,
+        kv: Arc<dyn KvStore>,
+        metrics: Arc<Metrics>,
+        record_calls: bool,
+    ) -> Dispatcher {
         Dispatcher {
             plugins,
             kv,
             services: Arc::new(Services::unavailable()),
+            metrics,
+            record_calls,
         }
     }
 
@@ -70,33 +105,79 @@ impl Dispatcher {
     }
 
     /// Returns the plugin at `index`.
-    pub fn plugin(&self, index: usize) -> Option<&Arc<RoutedPlugin>> {
+    pub fn plugin(&self, index: usize) -> Option<&Arc<PluginEntry>> {
         self.plugins.get(index)
+    }
+
+    /// Returns every plugin, in config order.
+    pub fn plugins(&self) -> &[Arc<PluginEntry>] {
+        &self.plugins
     }
 
     /// Runs the plugins at `route` (indexes into this dispatcher's list) in
     /// order. Blocks while plugins run, so call it from a blocking thread.
-    pub fn run_route(&self, account: &str, route: &[usize], inbound: &Inbound) -> RouteRun {
+    pub fn run_route(&self, account: &str, route: &[usize], inbound: &Arc<Inbound>) -> RouteRun {
         let mut actions = Vec::new();
-        for routed in route.iter().filter_map(|&index| self.plugins.get(index)) {
-            if !routed.rules.accepts(inbound) {
+        let mut calls = Vec::new();
+        let finish = |outcome, actions, calls| RouteRun {
+            outcome,
+            actions,
+            calls,
+        };
+        for entry in route.iter().filter_map(|&index| self.plugins.get(index)) {
+            if !entry.rules.accepts(inbound) {
                 continue;
             }
-            let name = routed.plugin.name().to_owned();
-            let directives =
-                match routed
-                    .plugin
-                    .handle_with_services(account, inbound, &self.kv, &self.services)
-                {
-                    Ok(directives) => directives,
-                    Err(fault) => {
-                        let outcome = Outcome::Fault {
-                            plugin: name,
-                            fault,
-                        };
-                        return RouteRun { outcome, actions };
+            let name = entry.name.clone();
+            let directives = match self.take_turn(entry, account, inbound, &mut calls) {
+                Turn::Directives(directives) => directives,
+                Turn::Fault(fault) => match entry.policy() {
+                    FailurePolicy::Success => {
+                        return finish(
+                            Outcome::Fault {
+                                plugin: name,
+                                fault,
+                            },
+                            actions,
+                            calls,
+                        );
                     }
-                };
+                    policy => {
+                        tracing::warn!(
+                            account = %account,
+                            plugin = %name,
+                            fault = %fault,
+                            policy = ?policy,
+                            "plugin fault; applying its failure policy"
+                        );
+                        match fallback(entry) {
+                            Some(reply) => {
+                                let outcome = Outcome::Reply {
+                                    plugin: name,
+                                    reply,
+                                };
+                                return finish(outcome, actions, calls);
+                            }
+                            None => continue,
+                        }
+                    }
+                },
+                Turn::Skipped => match entry.policy() {
+                    FailurePolicy::Success => {
+                        return finish(Outcome::Skipped { plugin: name }, actions, calls);
+                    }
+                    _ => match fallback(entry) {
+                        Some(reply) => {
+                            let outcome = Outcome::Reply {
+                                plugin: name,
+                                reply,
+                            };
+                            return finish(outcome, actions, calls);
+                        }
+                        None => continue,
+                    },
+                },
+            };
             tracing::debug!(plugin = %name, directives = directives.len(), "plugin returned");
             let mut reply = None;
             for (position, directive) in directives.into_iter().enumerate() {
@@ -118,16 +199,160 @@ impl Dispatcher {
                 }
             }
             if let Some(reply) = reply {
-                let outcome = Outcome::Reply {
-                    plugin: name,
-                    reply,
-                };
-                return RouteRun { outcome, actions };
+                return finish(
+                    Outcome::Reply {
+                        plugin: name,
+                        reply,
+                    },
+                    actions,
+                    calls,
+                );
             }
         }
-        RouteRun {
-            outcome: Outcome::NoReply,
-            actions,
+        finish(Outcome::NoReply, actions, calls)
+    }
+
+    /// Runs one plugin: its canary for followers in the canary's share,
+    /// else its live version (when the breaker admits it) and its shadow.
+    fn take_turn(
+        &self,
+        entry: &PluginEntry,
+        account: &str,
+        inbound: &Arc<Inbound>,
+        calls: &mut Vec<PluginCall>,
+    ) -> Turn {
+        let versions = entry.versions();
+        if let (Some(canary), Some(config)) = (&versions.canary, &entry.config.canary)
+            && canary::selects(&entry.name, &inbound.from_user, config.percent)
+        {
+            let result =
+                canary
+                    .plugin
+                    .handle_with_services(account, inbound, &self.kv, &self.services);
+            self.count(entry, Role::Canary, &result);
+            self.record(
+                calls,
+                entry,
+                canary.plugin.content_hash(),
+                Role::Canary,
+                &result,
+            );
+            entry.record_canary(
+                canary.plugin.content_hash(),
+                result.as_ref().is_err_and(counts_against_plugin),
+            );
+            return match result {
+                Ok(directives) => Turn::Directives(directives),
+                Err(fault) => Turn::Fault(fault),
+            };
         }
+
+        if entry.admit() == Admission::Skip {
+            self.metrics
+                .inc("wxhost_plugin_skipped_total", &[("plugin", &entry.name)]);
+            tracing::debug!(plugin = %entry.name, "breaker open; plugin skipped");
+            return Turn::Skipped;
+        }
+        let live = &versions.live;
+        let result = live
+            .plugin
+            .handle_with_services(account, inbound, &self.kv, &self.services);
+        self.count(entry, Role::Live, &result);
+        self.record(
+            calls,
+            entry,
+            live.plugin.content_hash(),
+            Role::Live,
+            &result,
+        );
+        entry.record_live(result.as_ref().is_err_and(counts_against_plugin));
+
+        if let Some(shadow) = &versions.shadow {
+            ShadowRun {
+                shadow: shadow.clone(),
+                live_hash: live.plugin.content_hash().to_owned(),
+                account: account.to_owned(),
+                inbound: inbound.clone(),
+                live_lines: result.as_ref().ok().map(|d| directive_lines(d)),
+                kv: self.kv.clone(),
+                metrics: self.metrics.clone(),
+            }
+            .spawn();
+        }
+        match result {
+            Ok(directives) => Turn::Directives(directives),
+            Err(fault) => Turn::Fault(fault),
+        }
+    }
+
+    fn count(&self, entry: &PluginEntry, role: Role, result: &Result<Vec<Directive>, PluginFault>) {
+        let outcome = if result.is_ok() { "ok" } else { "fault" };
+        let labels = [
+            ("plugin", entry.name.as_str()),
+            ("role", role.as_str()),
+            ("result", outcome),
+        ];
+        self.metrics.inc("wxhost_plugin_calls_total", &labels);
+        if let Err(fault) = result {
+            let labels = [
+                ("plugin", entry.name.as_str()),
+                ("role", role.as_str()),
+                ("kind", fault_kind(fault)),
+            ];
+            self.metrics.inc("wxhost_plugin_faults_total", &labels);
+        }
+    }
+
+    fn record(
+        &self,
+        calls: &mut Vec<PluginCall>,
+        entry: &PluginEntry,
+        version: &str,
+        role: Role,
+        result: &Result<Vec<Directive>, PluginFault>,
+    ) {
+        if !self.record_calls {
+            return;
+        }
+        calls.push(PluginCall {
+            plugin: entry.name.clone(),
+            version: version.to_owned(),
+            role,
+            result: match result {
+                Ok(directives) => Ok(directive_lines(directives)),
+                Err(fault) => Err(fault.to_string()),
+            },
+        });
+    }
+}
+
+/// Returns the fallback reply of a plugin under `on_fault = "fallback"`.
+fn fallback(entry: &PluginEntry) -> Option<Reply> {
+    match entry.policy() {
+        FailurePolicy::Fallback => entry
+            .config
+            .fallback_reply
+            .as_ref()
+            .map(|text| Reply::Text(text.clone())),
+        _ => None,
+    }
+}
+
+/// Returns whether a fault counts against the plugin in its breaker and
+/// canary statistics. A full instance pool is the host's limit, not the
+/// plugin's failure, so it does not count.
+fn counts_against_plugin(fault: &PluginFault) -> bool {
+    !matches!(fault, PluginFault::Instantiate { .. })
+}
+
+/// Returns the `kind` label of a fault.
+pub fn fault_kind(fault: &PluginFault) -> &'static str {
+    match fault {
+        PluginFault::Trap { .. } => "trap",
+        PluginFault::DeadlineExceeded { .. } => "deadline",
+        PluginFault::MemoryLimit { .. } => "memory",
+        PluginFault::TooManyDirectives { .. } => "too_many_directives",
+        PluginFault::InvalidOutput { .. } => "invalid_output",
+        PluginFault::Instantiate { .. } => "instantiate",
     }
 }

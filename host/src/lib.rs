@@ -16,9 +16,11 @@
 //! 6. the [`outbox`] worker delivers the actions through [`wechat`], with
 //!    the account's client from [`apis`].
 //!
-//! [`config`] describes the TOML file, [`store`] the SQLite database,
-//! [`services`] the follower ledger, QR codes and media that plugins can
-//! be granted, and [`cli`] the `wxhost` command.
+//! [`lifecycle`] reloads plugins and the config while callbacks flow,
+//! and runs canary and shadow versions; [`recording`] keeps callbacks for
+//! `wxhost replay`. [`config`] describes the TOML file, [`store`] the
+//! SQLite database, [`services`] the follower ledger, QR codes and media
+//! that plugins can be granted, and [`cli`] the `wxhost` command.
 
 pub mod accounts;
 pub mod apis;
@@ -30,10 +32,12 @@ pub mod dedupe;
 pub mod demo_qa;
 pub mod dispatch;
 pub mod fake_wechat;
+pub mod lifecycle;
 pub mod logging;
 pub mod menu;
 pub mod outbox;
 pub mod protocol;
+pub mod recording;
 pub mod routing;
 pub mod runtime;
 pub mod server;

@@ -100,10 +100,7 @@ mod tests {
             messages: strings(messages),
             events: strings(events),
             event_keys: strings(event_keys),
-            capabilities: Vec::new(),
-            fetch: None,
-            limits: Default::default(),
-            config: Default::default(),
+            ..PluginConfig::default()
         }
     }
 

@@ -31,6 +31,13 @@ mod privacy;
 /// A host on an ephemeral port and a client that plays WeChat.
 mod support;
 
+/// Plugin files and the config replaced while callbacks flow.
+mod hot_reload;
+/// Admin calls, configs and plugin files for the lifecycle tests.
+mod lifecycle_support;
+/// Canary, shadow, rollback, breaker, failure policy and replay.
+mod versions;
+
 /// The internal access token endpoint and the admin endpoints.
 mod internal_api;
 /// Plugin actions delivered through the outbox, and late replies.

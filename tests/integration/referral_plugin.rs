@@ -18,7 +18,7 @@ use super::support::{TestHost, USER_1, USER_2, unix_now};
 const INVITER: &str = USER_1;
 
 fn pseudonym(host: &TestHost, openid: &str) -> String {
-    let services = host.state.dispatcher.services();
+    let services = host.state.services();
     services.pseudonym("demo", openid).expect("pseudonym")
 }
 

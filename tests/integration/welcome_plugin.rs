@@ -49,7 +49,7 @@ async fn scan_by_follower_not_new() {
     let other = scan(&client, USER_1, 1_700_000_003, "SCAN", "unlisted").await;
     assert_eq!(reply_text(&other), "您已关注");
 
-    let services = host.state.dispatcher.services();
+    let services = host.state.services();
     let record = services
         .follower("demo", USER_1)
         .expect("ledger reads")
@@ -70,7 +70,7 @@ async fn scan_by_follower_not_new() {
 async fn qr_scene_parsing() {
     let (_fake, host) = start(WELCOME).await;
     let client = host.client("demo");
-    let services = host.state.dispatcher.services().clone();
+    let services = host.state.services();
 
     // Only the one leading `qrscene_` is WeChat's prefix.
     let poster = follow(&client, USER_1, 1_700_000_001, Some("qrscene_qrscene_abc")).await;

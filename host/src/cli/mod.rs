@@ -6,6 +6,7 @@ mod import;
 mod menu;
 mod ops;
 pub mod plugin;
+mod replay;
 mod simulate;
 pub mod stats;
 
@@ -46,6 +47,8 @@ enum Command {
     Outbox(ops::OutboxArgs),
     /// Print the welcome plugin's channel counts or the referral plugin's top inviters.
     Stats(stats::StatsArgs),
+    /// Run a new plugin build against a recording and print every directive that changed.
+    Replay(replay::ReplayArgs),
     /// Run the fake of WeChat's API (demos and tests only) and print its base URL.
     FakeWechat(fake::FakeArgs),
     /// Create, check and run plugins locally.
@@ -84,9 +87,9 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { config } => {
-            let config = Config::load(&config)?;
-            crate::logging::init(config.server.log_format == "json");
-            crate::app::serve(config).await
+            let loaded = Config::load(&config)?;
+            crate::logging::init(loaded.server.log_format == "json");
+            crate::app::serve_reloadable(loaded, Some(config)).await
         }
         Command::Check { config } => {
             let loaded = Config::load(&config)?;
@@ -104,6 +107,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Quota(args) => ops::quota(&args),
         Command::Outbox(args) => ops::outbox(&args),
         Command::Stats(args) => stats::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::FakeWechat(args) => {
             crate::logging::init(false);
             fake::run(args).await

@@ -7,6 +7,7 @@
 
 mod api;
 mod fetch;
+mod lifecycle;
 mod menu;
 mod secret;
 mod validate;
@@ -22,6 +23,12 @@ pub use api::{
     OutboxConfig, QuotaOverrides, TokenModeConfig,
 };
 pub use fetch::{AllowEntry, FetchConfig};
+pub use lifecycle::{
+    BreakerConfig, CanaryConfig, DEFAULT_BREAKER_COOL_DOWN_MS, DEFAULT_BREAKER_FAILURES,
+    DEFAULT_CANARY_MAX_FAULT_RATE, DEFAULT_CANARY_MIN_CALLS, DEFAULT_CANARY_WINDOW_SECS,
+    DEFAULT_MAX_BINARY_BYTES, DEFAULT_POLL_INTERVAL_MS, FailurePolicy, RecordingConfig,
+    ReloadConfig, ShadowConfig,
+};
 pub use menu::{
     ConditionalMenuConfig, IdValue, MENU_BUTTON_TYPES, MatchRuleConfig, MenuButtonConfig,
     MenuConfig,
@@ -72,6 +79,12 @@ pub struct Config {
     /// Demo and test only: a fake of WeChat's API inside `wxhost serve`.
     #[serde(default)]
     pub fake_wechat: Option<FakeWeChatConfig>,
+    /// How changed plugin files are noticed and where compiled code is kept.
+    #[serde(default)]
+    pub reload: ReloadConfig,
+    /// Recording of callbacks and directives for `wxhost replay`.
+    #[serde(default)]
+    pub recording: Option<RecordingConfig>,
     /// The directory relative paths in this file resolve against.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -198,7 +211,7 @@ fn default_security() -> SecurityMode {
 }
 
 /// `[[plugins]]`: one plugin component and what it receives.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Unique plugin name, used in logs and kv namespaces.
@@ -230,11 +243,26 @@ pub struct PluginConfig {
     /// Values the plugin reads through the `config` import.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
+    /// What a callback gets when the plugin faults or its breaker is open.
+    #[serde(default)]
+    pub on_fault: FailurePolicy,
+    /// The text reply of `on_fault = "fallback"`.
+    #[serde(default)]
+    pub fallback_reply: Option<String>,
+    /// The circuit breaker that skips the plugin after repeated faults.
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+    /// A new version that serves a share of followers.
+    #[serde(default)]
+    pub canary: Option<CanaryConfig>,
+    /// A new version that runs beside the live one without effect.
+    #[serde(default)]
+    pub shadow: Option<ShadowConfig>,
 }
 
 /// `[plugins.limits]`: per-plugin resource limits. Each unset field takes
 /// the runtime's default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginLimitsConfig {
     pub deadline_ms: Option<u64>,
@@ -242,6 +270,8 @@ pub struct PluginLimitsConfig {
     pub max_log_bytes_per_call: Option<u32>,
     pub max_directives: Option<u32>,
     pub max_reply_bytes: Option<u32>,
+    /// Size of the `.wasm` file, checked when it is loaded.
+    pub max_binary_bytes: Option<u64>,
 }
 
 impl Config {

@@ -90,6 +90,7 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
     }
 
     super::validate_api::validate_api(config, &mut problems);
+    super::lifecycle::validate_reload(config, &mut problems);
 
     let mut seen_plugins = HashSet::new();
     for (index, plugin) in config.plugins.iter().enumerate() {
@@ -283,6 +284,7 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
         super::fetch::validate_fetch(fetch, &format!("{field}.fetch"), problems);
     }
     validate_limits(plugin, field, problems);
+    super::lifecycle::validate_lifecycle(config, plugin, field, problems);
 }
 
 fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) {

@@ -62,6 +62,8 @@ pub struct Opened {
     pub inbound: Inbound,
     /// The encryption mode of the request.
     pub mode: Mode,
+    /// The callback XML as parsed: the body, or the decrypted message.
+    pub xml: Vec<u8>,
 }
 
 /// Checks the GET URL verification and returns `echostr`, which the server
@@ -112,6 +114,7 @@ pub fn open_callback(
         return Ok(Opened {
             inbound,
             mode: Mode::Plaintext,
+            xml: body.to_vec(),
         });
     }
 
@@ -138,7 +141,11 @@ pub fn open_callback(
     } else {
         Mode::Safe
     };
-    Ok(Opened { inbound, mode })
+    Ok(Opened {
+        inbound,
+        mode,
+        xml: message,
+    })
 }
 
 /// Encrypts a rendered reply and wraps it in WeChat's reply envelope:

@@ -95,7 +95,7 @@ impl Default for RuntimeConfig {
 /// which takes tens of milliseconds, so load plugins at startup or reload,
 /// never on the request path.
 pub struct PluginRuntime {
-    engine: Engine,
+    pub(super) engine: Engine,
     linker: Linker<CallCtx>,
     config: RuntimeConfig,
     ticker: Arc<EpochTicker>,
@@ -150,6 +150,22 @@ impl PluginRuntime {
     /// not a valid component, the component imports something the host does
     /// not provide, or it does not export the `plugin` world's `handle`.
     pub fn load(&self, name: &str, wasm: &[u8], settings: PluginSettings) -> Result<Plugin, Error> {
+        let component = Component::new(&self.engine, wasm).map_err(|source| Error::Compile {
+            name: name.to_owned(),
+            source: source.into(),
+        })?;
+        self.link(name, component, hex::encode(Sha256::digest(wasm)), settings)
+    }
+
+    /// Links a compiled `component` as the plugin `name`. `content_hash`
+    /// is the SHA-256 of the `.wasm` bytes it was compiled from, as hex.
+    pub(super) fn link(
+        &self,
+        name: &str,
+        component: Component,
+        content_hash: String,
+        settings: PluginSettings,
+    ) -> Result<Plugin, Error> {
         let limits = settings.limits;
         if limits.max_memory_bytes > self.config.max_memory_bytes {
             return Err(Error::Limits {
@@ -160,11 +176,6 @@ impl PluginRuntime {
                 ),
             });
         }
-
-        let component = Component::new(&self.engine, wasm).map_err(|source| Error::Compile {
-            name: name.to_owned(),
-            source: source.into(),
-        })?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -198,7 +209,7 @@ impl PluginRuntime {
             }),
             pre,
             _component: component,
-            content_hash: hex::encode(Sha256::digest(wasm)),
+            content_hash,
             deadline_ticks,
             _ticker: Arc::clone(&self.ticker),
         })

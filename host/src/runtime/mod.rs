@@ -12,6 +12,7 @@
 //!
 //! This is the only module that names wasmtime types.
 
+mod artifact;
 mod bindings;
 mod convert;
 mod engine;
@@ -30,6 +31,7 @@ mod wasi;
 
 use crate::protocol::reply::Reply;
 
+pub use artifact::{ArtifactCache, LoadSource};
 pub use engine::{
     DEFAULT_EPOCH_TICK_MS, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY_BYTES, PluginRuntime,
     PoolTuning, RuntimeConfig,

@@ -45,7 +45,7 @@ pub(super) fn record_follower(
     inbound: &Inbound,
     callback_key: &str,
 ) {
-    let services = state.dispatcher.services();
+    let services = state.services();
     if let Err(err) = services.record_callback(&account.name, callback_key, inbound, now_secs()) {
         tracing::error!(
             account = %account.name,
@@ -86,7 +86,7 @@ fn addressee_follows(state: &AppState, account: &Account, action: &PluginAction)
     let Some(openid) = &action.to else {
         return true;
     };
-    let services = state.dispatcher.services();
+    let services = state.services();
     let follows = match services.is_following(&account.name, openid) {
         Ok(follows) => follows,
         Err(err) => {
@@ -146,7 +146,7 @@ pub(super) fn finish_late(
                 fault = %fault,
                 "plugin fault after the reply budget"
             ),
-            Outcome::NoReply => {}
+            Outcome::NoReply | Outcome::Skipped { .. } => {}
         }
         let entries = prepare_actions(
             &state,

@@ -109,11 +109,12 @@ pub async fn quota(
 
 /// Returns the response for a request without the admin key: 404 when
 /// the admin API is disabled, 401 otherwise. Returns none for the admin key.
-fn deny(state: &AppState, headers: &HeaderMap) -> Option<Response> {
-    if !state.keys.admin_enabled() {
+pub(super) fn deny(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let live = state.live();
+    if !live.keys.admin_enabled() {
         return Some((StatusCode::NOT_FOUND, "admin API disabled").into_response());
     }
-    if bearer(headers).is_some_and(|key| state.keys.is_admin(key)) {
+    if bearer(headers).is_some_and(|key| live.keys.is_admin(key)) {
         return None;
     }
     tracing::warn!("admin request without a valid admin key");

@@ -25,7 +25,8 @@ pub async fn verify_url(
     Path(account): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(account) = state.accounts.get(&account) else {
+    let live = state.live();
+    let Some(account) = live.accounts.get(&account) else {
         return unknown_account();
     };
     let query = CallbackQuery::from(&params);
@@ -55,7 +56,10 @@ pub async fn handle_callback(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let Some(account) = state.accounts.get(&account).cloned() else {
+    // One snapshot of the config and plugin versions for the whole
+    // callback, so a reload never changes them midway.
+    let live = state.live();
+    let Some(account) = live.accounts.get(&account).cloned() else {
         return unknown_account();
     };
 
@@ -66,6 +70,7 @@ pub async fn handle_callback(
         Err(err) => return rejected(&account.name, &err),
     };
     let inbound = Arc::new(opened.inbound);
+    let callback_xml = opened.xml;
     let sealing = opened
         .mode
         .is_encrypted()
@@ -87,7 +92,7 @@ pub async fn handle_callback(
             return HttpReply::from(stored).into_response();
         }
         Claim::InFlight(slot) => {
-            let budget = state.reply_budget.saturating_sub(started.elapsed());
+            let budget = live.reply_budget.saturating_sub(started.elapsed());
             let answer = Claim::wait(slot, budget).await;
             log_done(&state, &account, &inbound, "duplicate", None, started);
             return answer
@@ -103,14 +108,14 @@ pub async fn handle_callback(
 
     // Run the plugins on a blocking thread, bounded by the reply budget.
     let mut task = {
-        let dispatcher = state.dispatcher.clone();
+        let dispatcher = live.dispatcher.clone();
         let account = account.clone();
         let inbound = inbound.clone();
         tokio::task::spawn_blocking(move || {
             dispatcher.run_route(&account.name, &account.route, &inbound)
         })
     };
-    let budget = state.reply_budget.saturating_sub(started.elapsed());
+    let budget = live.reply_budget.saturating_sub(started.elapsed());
     let run = match tokio::time::timeout(budget, &mut task).await {
         Ok(Ok(run)) => run,
         Ok(Err(join_error)) => {
@@ -118,6 +123,7 @@ pub async fn handle_callback(
             RouteRun {
                 outcome: Outcome::NoReply,
                 actions: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Err(_elapsed) => {
@@ -132,6 +138,16 @@ pub async fn handle_callback(
             return reply.into_response();
         }
     };
+
+    if let Some(recorder) = &live.recorder {
+        recorder.record(
+            &account.name,
+            &callback_xml,
+            &inbound.from_user,
+            &state.log_ids,
+            &run.calls,
+        );
+    }
 
     // Render and seal; store the answer and queue the actions together.
     let entries = actions::prepare_actions(&state, &account, &inbound, &key, run.actions);

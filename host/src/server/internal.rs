@@ -31,7 +31,8 @@ pub async fn access_token(
     Path(account): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(consumer) = bearer(&headers).and_then(|key| state.keys.consumer(key)) else {
+    let live = state.live();
+    let Some(consumer) = bearer(&headers).and_then(|key| live.keys.consumer(key)) else {
         tracing::warn!(account = %account, "access token request without a valid consumer key");
         return (
             StatusCode::UNAUTHORIZED,

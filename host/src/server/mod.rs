@@ -9,6 +9,9 @@
 //!   token for a consumer's bearer key ([`internal`]);
 //! - `GET /admin/outbox`, `POST /admin/outbox/{id}/retry`,
 //!   `GET /admin/quota/{account}`: for the admin key ([`admin`]);
+//! - `GET /admin/plugins`, `POST /admin/plugins/reload`,
+//!   `POST /admin/config/reload` and `GET /metrics`: plugin versions,
+//!   reloads and metrics, for the admin key ([`plugins`]);
 //! - `GET /healthz`: `ok` while the server runs.
 
 mod actions;
@@ -16,42 +19,51 @@ pub mod admin;
 pub mod auth;
 mod callback;
 pub mod internal;
+pub mod plugins;
 mod reply;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
-use crate::accounts::Account;
 use crate::apis::AccountApis;
 use crate::dedupe::Deduplicator;
-use crate::dispatch::Dispatcher;
+use crate::lifecycle::{Lifecycle, Live};
 use crate::logging::LogIds;
 use crate::outbox::Outbox;
+use crate::services::Services;
 
 pub use auth::AccessKeys;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub accounts: Arc<HashMap<String, Arc<Account>>>,
-    pub dispatcher: Arc<Dispatcher>,
+    /// Accounts, keys, plugin routes and the reply budget, replaced by
+    /// config and plugin reloads.
+    pub lifecycle: Arc<Lifecycle>,
     pub dedupe: Deduplicator,
     pub log_ids: LogIds,
-    /// Time from receipt to answer; past it the host answers `success`.
-    pub reply_budget: Duration,
     pub max_body_bytes: usize,
     /// API clients and the quota guard of the accounts.
     pub apis: Arc<AccountApis>,
     pub outbox: Outbox,
-    /// Consumer and admin keys.
-    pub keys: Arc<AccessKeys>,
+}
+
+impl AppState {
+    /// Returns the accounts, keys and plugin routes in service now.
+    pub fn live(&self) -> Arc<Live> {
+        self.lifecycle.live()
+    }
+
+    /// Returns the host services (follower ledger, pseudonyms, QR codes
+    /// and media). Reloads keep the same services.
+    pub fn services(&self) -> Arc<Services> {
+        self.live().dispatcher.services().clone()
+    }
 }
 
 /// Builds the router over `state`. Tests can drive it without a socket.
@@ -69,6 +81,10 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/outbox", get(admin::list_outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_entry))
         .route("/admin/quota/{account}", get(admin::quota))
+        .route("/admin/plugins", get(plugins::list_plugins))
+        .route("/admin/plugins/reload", post(plugins::reload_plugins))
+        .route("/admin/config/reload", post(plugins::reload_config))
+        .route("/metrics", get(plugins::metrics))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

@@ -87,6 +87,9 @@ pub fn render_outcome(
             );
             return (HttpReply::success(), Some(plugin), "plugin_fault");
         }
+        Outcome::Skipped { plugin } => {
+            return (HttpReply::success(), Some(plugin), "plugin_skipped");
+        }
     };
 
     let context = match inbound.payload {

@@ -5,7 +5,7 @@
 
 pub mod wechat;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,28 +30,42 @@ pub struct TestHost {
     /// The host's own store.
     pub store: wxhost::store::Store,
     pub state: wxhost::server::AppState,
+    /// The config file the host was built from, which reloads read again.
+    pub config_path: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
+    watcher: tokio::task::JoinHandle<()>,
     _worker: WorkerHandle,
     _dir: tempfile::TempDir,
 }
 
 impl TestHost {
-    /// Starts a host from TOML config text. `{dir}` in the text is replaced
-    /// by a fresh temporary directory and `{plugins}` by the directory of
-    /// the built plugin components.
+    /// Starts a host from TOML config text, written to `wxhost.toml` in a
+    /// fresh temporary directory. `{dir}` in the text is replaced by that
+    /// directory and `{plugins}` by the directory of the built plugin
+    /// components. The host polls its plugin files and handles SIGHUP.
     pub async fn start(config_text: &str) -> TestHost {
+        TestHost::start_with_files(config_text, &[]).await
+    }
+
+    /// Like [`TestHost::start`], after copying each `(name, component
+    /// path)` of `files` into the temporary directory as `name`.
+    pub async fn start_with_files(config_text: &str, files: &[(&str, &str)]) -> TestHost {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let text = config_text
-            .replace("{dir}", &dir.path().display().to_string())
-            .replace("{plugins}", &plugin_dir().display().to_string());
-        let config = Config::parse(&text, dir.path()).expect("test config is valid");
-        let host = Host::build(&config).expect("host builds from the test config");
+        for (name, source) in files {
+            std::fs::copy(source, dir.path().join(name)).expect("copy a plugin component");
+        }
+        let config_path = dir.path().join("wxhost.toml");
+        std::fs::write(&config_path, expand(config_text, dir.path())).expect("write the config");
+        let config = Config::load(&config_path).expect("test config is valid");
+        let host = Host::build_with(&config, Some(config_path.clone()), None)
+            .expect("host builds from the test config");
         let host_state = host.state.clone();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("listener has an address");
         let worker = host.start_worker();
+        let watcher = host.start_reloading();
         let store = host.store.clone();
         let (sender, receiver) = oneshot::channel::<()>();
         let state = host.state.clone();
@@ -66,10 +80,24 @@ impl TestHost {
             base_url: format!("http://{address}"),
             store,
             state: host_state,
+            config_path,
             shutdown: Some(sender),
+            watcher,
             _worker: worker,
             _dir: dir,
         }
+    }
+
+    /// Returns the temporary directory of the config and the store.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// Replaces the config file with `config_text`, expanded like
+    /// [`TestHost::start`] does.
+    pub fn write_config(&self, config_text: &str) {
+        std::fs::write(&self.config_path, expand(config_text, self.dir()))
+            .expect("write the config");
     }
 
     /// Returns a client for the account named `account`.
@@ -80,10 +108,17 @@ impl TestHost {
 
 impl Drop for TestHost {
     fn drop(&mut self) {
+        self.watcher.abort();
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
     }
+}
+
+fn expand(config_text: &str, dir: &Path) -> String {
+    config_text
+        .replace("{dir}", &dir.display().to_string())
+        .replace("{plugins}", &plugin_dir().display().to_string())
 }
 
 /// Returns the directory that holds the built plugin components.
