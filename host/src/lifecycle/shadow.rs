@@ -263,4 +263,57 @@ mod tests {
         );
         assert!(!redacted[0].contains("secret"));
     }
+
+    fn overlay_over(inner: Arc<dyn KvStore>) -> OverlayKv {
+        OverlayKv {
+            inner,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    #[test]
+    fn overlay_increment_leaves_store() {
+        let inner: Arc<dyn KvStore> = Arc::new(crate::runtime::MemoryKv::default());
+        inner.set("a", "p", "n", b"5", None).unwrap();
+        let overlay = overlay_over(inner.clone());
+        assert_eq!(overlay.increment("a", "p", "n", 2), Ok(7));
+        assert_eq!(overlay.increment("a", "p", "fresh", -3), Ok(-3));
+        assert_eq!(inner.get("a", "p", "n"), Ok(Some(b"5".to_vec())));
+        assert_eq!(inner.get("a", "p", "fresh"), Ok(None));
+        overlay.set("a", "p", "text", b"x", None).unwrap();
+        assert_eq!(
+            overlay.increment("a", "p", "text", 1),
+            Err(NOT_AN_INTEGER.to_owned())
+        );
+        overlay
+            .set("a", "p", "max", i64::MAX.to_string().as_bytes(), None)
+            .unwrap();
+        assert_eq!(
+            overlay.increment("a", "p", "max", 1),
+            Err(OVERFLOW.to_owned())
+        );
+    }
+
+    #[test]
+    fn overlay_set_if_absent() {
+        let inner: Arc<dyn KvStore> = Arc::new(crate::runtime::MemoryKv::default());
+        inner.set("a", "p", "taken", b"1", None).unwrap();
+        let overlay = overlay_over(inner.clone());
+        assert_eq!(
+            overlay.set_if_absent("a", "p", "taken", b"2", None),
+            Ok(false)
+        );
+        assert_eq!(overlay.set_if_absent("a", "p", "new", b"3", None), Ok(true));
+        assert_eq!(
+            overlay.set_if_absent("a", "p", "new", b"4", None),
+            Ok(false)
+        );
+        assert_eq!(overlay.get("a", "p", "new"), Ok(Some(b"3".to_vec())));
+        assert_eq!(inner.get("a", "p", "new"), Ok(None));
+        overlay.delete("a", "p", "taken").unwrap();
+        assert_eq!(
+            overlay.set_if_absent("a", "p", "taken", b"5", None),
+            Ok(true)
+        );
+    }
 }
