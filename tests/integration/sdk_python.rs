@@ -50,7 +50,12 @@ fn python_default_prefix() {
         "python-echo-default",
         plugins::PYTHON_ECHO,
         &[],
-        PluginLimits::default(),
+        // A generous deadline: this test checks the prefix, and a loaded
+        // machine can slow one CPython call past the 100 ms default.
+        PluginLimits {
+            deadline_ms: 2_000,
+            ..PluginLimits::default()
+        },
     );
     let directives = plugin.handle(ACCOUNT, &text("hi"), &memory_kv());
     assert_eq!(directives, Ok(reply_text("python-echo: hi")));
