@@ -2,7 +2,7 @@
 //!
 //! Each plugin declares the message types, event names and `EventKey`
 //! patterns it receives. An account runs its plugins in route order; the
-//! first plugin that returns a reply answers, and "no reply" passes the
+//! first plugin that returns a reply responds, and "no reply" passes the
 //! callback on to the next.
 
 use crate::config::PluginConfig;

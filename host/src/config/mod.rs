@@ -98,9 +98,9 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest accepted request body; larger bodies get HTTP 413.
     pub max_body_bytes: usize,
-    /// Time from receipt to answer. Past it the host answers `success`.
+    /// Time from receipt to response. Past it the host responds `success`.
     pub reply_budget_ms: u64,
-    /// How long a finished reply is kept to answer WeChat's retries.
+    /// Time a finished reply is kept for WeChat's retries.
     pub dedupe_ttl_secs: u64,
     /// Log format: `text` or `json`.
     pub log_format: String,
@@ -153,7 +153,7 @@ impl Default for RuntimeSection {
     }
 }
 
-/// How an account's callbacks are protected.
+/// Protection an account requires of its callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SecurityMode {

@@ -1,14 +1,14 @@
-//! Finished answers kept in memory for WeChat's retries.
+//! Finished responses kept in memory for WeChat's retries.
 
 use std::collections::{HashMap, VecDeque};
 
 use crate::store::StoredReply;
 
-/// The most answers kept in memory. Older ones are evicted first and then
+/// Maximum number of responses kept in memory. Older ones are evicted first and then
 /// come from the store.
 pub(super) const MAX_RECENT: usize = 200_000;
 
-/// Finished answers by dedupe key, each with its expiry in Unix seconds.
+/// Finished responses by dedupe key, each with its expiry in Unix seconds.
 #[derive(Default)]
 pub(super) struct Recent {
     replies: HashMap<String, (StoredReply, u64)>,

@@ -1,4 +1,4 @@
-//! Which dedupe keys may have an answer in the store.
+//! Tracking of which dedupe keys may have a response in the store.
 //!
 //! Reading the store for every new callback costs about as much as the
 //! plugin call itself. Two Bloom filters, each covering one TTL period,
@@ -77,13 +77,13 @@ impl SeenKeys {
         }
     }
 
-    /// Records that `key` has an answer in the store.
+    /// Records that `key` has a response in the store.
     pub(super) fn insert(&mut self, key: &str, now_secs: u64) {
         self.rotate(now_secs);
         self.current.insert(key);
     }
 
-    /// Returns false only when `key` has no answer in the store.
+    /// Returns false only when `key` has no response in the store.
     pub(super) fn may_contain(&mut self, key: &str, now_secs: u64) -> bool {
         self.rotate(now_secs);
         self.current.may_contain(key) || self.previous.may_contain(key)

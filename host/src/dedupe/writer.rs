@@ -1,4 +1,4 @@
-//! Write-behind of finished answers to the store.
+//! Write-behind of finished responses to the store.
 //!
 //! Answers without outbox entries are written by one background thread in
 //! batches, one transaction every few milliseconds, so a callback does not
@@ -14,17 +14,17 @@ use std::time::Duration;
 
 use crate::store::{Store, StoredReply};
 
-/// The most answers written in one transaction.
+/// Maximum number of responses written in one transaction.
 const MAX_BATCH: usize = 512;
 
-/// One answer to store.
+/// One response to store.
 pub(super) struct PendingReply {
     pub key: String,
     pub reply: StoredReply,
     pub expires_at: u64,
 }
 
-/// What the writer thread receives.
+/// A message to the writer thread.
 enum Message {
     Reply(PendingReply),
     /// Write everything received so far, then signal the sender.
@@ -125,6 +125,6 @@ fn write_batch(store: &Store, batch: &[PendingReply]) {
         .map(|pending| (pending.key.as_str(), &pending.reply, pending.expires_at))
         .collect();
     if let Err(err) = store.reply_put_batch(&rows) {
-        tracing::error!(replies = rows.len(), error = %err, "failed to store finished answers");
+        tracing::error!(replies = rows.len(), error = %err, "failed to store finished responses");
     }
 }

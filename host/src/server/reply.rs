@@ -1,4 +1,4 @@
-//! Turning a route's outcome into the HTTP answer WeChat expects.
+//! Conversion of a route's outcome into the HTTP response WeChat expects.
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use crate::store::StoredReply;
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const APPLICATION_XML: &str = "application/xml; charset=utf-8";
 
-/// A finished HTTP answer: `success` or reply XML.
+/// A finished HTTP response: `success` or reply XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpReply {
     content_type: &'static str,
@@ -22,7 +22,7 @@ pub struct HttpReply {
 }
 
 impl HttpReply {
-    /// The no-reply answer. It is never encrypted, even in safe mode.
+    /// The no-reply response. It is never encrypted, even in safe mode.
     pub fn success() -> HttpReply {
         HttpReply {
             content_type: TEXT_PLAIN,
@@ -105,7 +105,7 @@ pub fn render_outcome(
             rendered.xml
         }
         Err(err) => {
-            tracing::warn!(account = %account.name, plugin = %plugin, error = %err, "invalid reply; answering success");
+            tracing::warn!(account = %account.name, plugin = %plugin, error = %err, "invalid reply; responding with success");
             return (HttpReply::success(), Some(plugin), "invalid_reply");
         }
     };
