@@ -1,5 +1,6 @@
 //! kill -9 of the real `wxhost` binary while its outbox worker delivers
-//! 1,000 customer-service messages to a fake of WeChat in this process.
+//! 1,000 customer-service messages to a fake of WeChat in this process,
+//! under both `outbox.in_doubt` policies.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wxhost::fake_wechat::{DEFAULT_APPID, DEFAULT_SECRET, FakeConfig, FakeWeChat, Interaction};
-use wxhost::outbox::{Action, NewEntry};
+use wxhost::outbox::{Action, EntryState, NewEntry};
 use wxhost::store::Store;
 use wxhost::wechat::CustomBody;
 
@@ -25,7 +26,7 @@ fn content(index: usize) -> String {
     format!("message {index:04}")
 }
 
-fn write_config(dir: &Path, base_url: &str) -> std::path::PathBuf {
+fn write_config(dir: &Path, base_url: &str, in_doubt: &str) -> std::path::PathBuf {
     let path = dir.join("wxhost.toml");
     let text = format!(
         r#"
@@ -40,6 +41,7 @@ poll_ms = 20
 retry_base_ms = 10
 retry_max_ms = 100
 worker_timeout_secs = 2
+in_doubt = "{in_doubt}"
 
 [[accounts]]
 name = "demo"
@@ -111,8 +113,17 @@ fn count(store: &Store, state: &str) -> u64 {
         .map_or(0, |(_, count)| count)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_during_delivery_loses_nothing() {
+/// What a run of kills leaves behind: the messages the fake received,
+/// with their counts, and the store.
+struct KillRun {
+    received: BTreeMap<String, usize>,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+/// Queues the messages, kills the host at each of `KILL_AT`, then lets a
+/// last host run until no entry is pending or sending.
+async fn run_with_kills(in_doubt: &str) -> KillRun {
     let fake = FakeWeChat::start(FakeConfig::default())
         .await
         .expect("fake starts");
@@ -121,7 +132,7 @@ async fn kill_during_delivery_loses_nothing() {
             .expect("fake knows the appid");
     }
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = write_config(dir.path(), fake.base_url());
+    let config = write_config(dir.path(), fake.base_url(), in_doubt);
     let store = Store::open(&dir.path().join("wxhost.db")).expect("open the store");
     enqueue(&store);
     let log = dir.path().join("wxhost.log");
@@ -132,12 +143,12 @@ async fn kill_during_delivery_loses_nothing() {
         wait_for(&format!("{kill_at} deliveries"), || delivered() >= kill_at).await;
         host.kill().expect("SIGKILL the host");
         host.wait().expect("reap the host");
-        eprintln!("killed at {} deliveries", delivered());
+        eprintln!("{in_doubt}: killed at {} deliveries", delivered());
     }
 
     let mut host = start_host(&config, &log);
     wait_for("the outbox to drain", || {
-        count(&store, "sent") == MESSAGES as u64
+        count(&store, "pending") == 0 && count(&store, "sending") == 0
     })
     .await;
     host.kill().expect("stop the host");
@@ -152,15 +163,33 @@ async fn kill_during_delivery_loses_nothing() {
             .to_owned();
         *received.entry(text).or_default() += 1;
     }
+    assert_eq!(count(&store, "dead"), 0);
+    assert_eq!(
+        fake.requests_to("/cgi-bin/stable_token").len(),
+        1,
+        "restarts reuse the stored access token"
+    );
+    KillRun {
+        received,
+        store,
+        _dir: dir,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_policy_loses_nothing() {
+    let run = run_with_kills("resend").await;
+
     let missing: Vec<String> = (0..MESSAGES)
         .map(content)
-        .filter(|text| !received.contains_key(text))
+        .filter(|text| !run.received.contains_key(text))
         .collect();
     assert_eq!(missing, Vec::<String>::new(), "messages never delivered");
-    assert_eq!(received.len(), MESSAGES);
-    let duplicates: usize = received.values().map(|count| count - 1).sum();
+    assert_eq!(run.received.len(), MESSAGES);
+    assert_eq!(count(&run.store, "sent"), MESSAGES as u64);
+    let duplicates: usize = run.received.values().map(|count| count - 1).sum();
     eprintln!(
-        "{MESSAGES} messages, {} kills, {duplicates} duplicates",
+        "resend: {MESSAGES} messages, {} kills, {duplicates} duplicates",
         KILL_AT.len()
     );
     assert!(
@@ -168,10 +197,55 @@ async fn kill_during_delivery_loses_nothing() {
         "{duplicates} duplicates after {} kills",
         KILL_AT.len()
     );
-    assert_eq!(count(&store, "dead"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_policy_sends_nothing_twice() {
+    let run = run_with_kills("hold").await;
+
+    let duplicated: Vec<&String> = run
+        .received
+        .iter()
+        .filter(|(_, count)| **count > 1)
+        .map(|(text, _)| text)
+        .collect();
+    assert_eq!(duplicated, Vec::<&String>::new(), "messages sent twice");
+
+    let in_doubt = run
+        .store
+        .outbox_list(Some(EntryState::InDoubt), MESSAGES)
+        .expect("list in_doubt entries");
+    assert!(
+        in_doubt.len() <= KILL_AT.len(),
+        "{} entries in doubt after {} kills",
+        in_doubt.len(),
+        KILL_AT.len()
+    );
     assert_eq!(
-        fake.requests_to("/cgi-bin/stable_token").len(),
-        1,
-        "restarts reuse the stored access token"
+        count(&run.store, "sent") + in_doubt.len() as u64,
+        MESSAGES as u64
+    );
+    // Entries were queued in order, so entry id N carries message N - 1.
+    let held: Vec<String> = in_doubt
+        .iter()
+        .map(|entry| content(usize::try_from(entry.id - 1).expect("ids start at 1")))
+        .collect();
+    let missing: Vec<String> = (0..MESSAGES)
+        .map(content)
+        .filter(|text| !run.received.contains_key(text))
+        .filter(|text| !held.contains(text))
+        .collect();
+    assert_eq!(
+        missing,
+        Vec::<String>::new(),
+        "messages neither sent nor held"
+    );
+    eprintln!(
+        "hold: {MESSAGES} messages, {} kills, {} in doubt, {} of them never reached the fake",
+        KILL_AT.len(),
+        held.len(),
+        held.iter()
+            .filter(|text| !run.received.contains_key(*text))
+            .count()
     );
 }

@@ -37,14 +37,14 @@ pub struct OutboxArgs {
 enum OutboxCommand {
     /// List entries, newest first, without openids or message content.
     List {
-        /// Only entries in this state: pending, sending, sent or dead.
+        /// Only entries in this state: pending, sending, sent, dead or in_doubt.
         #[arg(long)]
         state: Option<String>,
         /// Maximum number of entries to print.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Queue a dead entry again; a running host delivers it within its poll interval.
+    /// Queue a dead or in_doubt entry again; a running host delivers it within its poll interval.
     Retry {
         /// The entry's id, from `wxhost outbox list`.
         id: i64,
@@ -99,7 +99,7 @@ pub fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
         OutboxCommand::List { state, limit } => {
             let filter = match state {
                 Some(name) => Some(EntryState::parse(name).with_context(|| {
-                    format!("unknown state {name:?}; use pending, sending, sent or dead")
+                    format!("unknown state {name:?}; use pending, sending, sent, dead or in_doubt")
                 })?),
                 None => None,
             };
@@ -136,7 +136,8 @@ pub fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
         OutboxCommand::Retry { id } => {
             if !store.outbox_retry(*id, now_ms())? {
                 bail!(
-                    "no dead outbox entry has id {id}; `wxhost outbox list --state dead` shows them"
+                    "no dead or in_doubt outbox entry has id {id}; \
+                     `wxhost outbox list --state dead` and `--state in_doubt` show them"
                 );
             }
             println!("outbox entry {id} queued again");

@@ -75,7 +75,7 @@ pub struct AdminConfig {
 /// `[outbox]`: delivery of the actions plugins return.
 ///
 /// Defaults: `max_attempts` 8, `retry_base_ms` 1000, `retry_max_ms`
-/// 300000, `poll_ms` 500, `worker_timeout_secs` 10.
+/// 300000, `poll_ms` 500, `worker_timeout_secs` 10, `in_doubt` `resend`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
@@ -91,6 +91,25 @@ pub struct OutboxConfig {
     /// An entry claimed by a worker whose heartbeat is this old is
     /// delivered again: its process died while sending.
     pub worker_timeout_secs: u64,
+    /// What happens to a customer-service message whose worker died
+    /// during the attempt, when nobody can tell whether WeChat received it.
+    pub in_doubt: InDoubtPolicy,
+}
+
+/// `outbox.in_doubt`: the delivery guarantee for customer-service
+/// messages across a crash. WeChat's `message/custom/send` takes no
+/// idempotency key, so no policy gives exactly once. Template messages
+/// (sent with `client_msg_id`) and tagging (repeating it changes nothing)
+/// are always sent again, whatever the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InDoubtPolicy {
+    /// Send it again: at least once, so the follower may get it twice.
+    #[default]
+    Resend,
+    /// Move it to the `in_doubt` state for an operator: at most once.
+    /// `wxhost outbox retry ID` sends it again.
+    Hold,
 }
 
 impl Default for OutboxConfig {
@@ -101,6 +120,7 @@ impl Default for OutboxConfig {
             retry_max_ms: 300_000,
             poll_ms: 500,
             worker_timeout_secs: 10,
+            in_doubt: InDoubtPolicy::Resend,
         }
     }
 }

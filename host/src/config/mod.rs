@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use api::{
-    AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, MIN_KEY_BYTES,
-    OutboxConfig, QuotaOverrides, TokenModeConfig,
+    AdminConfig, ConsumerConfig, DEFAULT_API_BASE_URL, FakeWeChatConfig, InDoubtPolicy,
+    MIN_KEY_BYTES, OutboxConfig, QuotaOverrides, TokenModeConfig,
 };
 pub use fetch::{AllowEntry, FetchConfig};
 pub use lifecycle::{

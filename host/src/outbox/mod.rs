@@ -22,17 +22,23 @@
 //!    `wxhost outbox retry ID` queues one again.
 //! 4. Workers write a heartbeat every second. An entry left in `sending`
 //!    by a worker whose heartbeat is older than `worker_timeout_secs` (its
-//!    process was killed) goes back to `pending` and is delivered again.
+//!    process was killed) goes back to `pending` and is delivered again,
+//!    unless `outbox.in_doubt = "hold"` moves a customer-service message
+//!    to `in_doubt`, where it waits for `wxhost outbox retry ID`.
 //!
 //! Template messages carry the idempotency key as `client_msg_id`, so
 //! WeChat sends each at most once within 10 minutes even when wxhost
 //! repeats the call.
 //!
 //! NOTE: `message/custom/send` and the tagging APIs take no idempotency
-//! key. An entry whose request reached WeChat when the process was killed,
-//! before `sent` was committed, is sent again after the restart. With one
-//! sequential worker per process that is at most one duplicate per kill;
-//! a transport error after WeChat accepted a request can also repeat it.
+//! key, so a customer-service message whose request reached WeChat when
+//! the process was killed, before `sent` was committed, cannot be told
+//! from one that never left. With `in_doubt = "resend"` (the default) it
+//! is sent again after the restart: at least once, and with one
+//! sequential worker per process at most one duplicate per kill. With
+//! `"hold"` it waits in `in_doubt`: at most once. A transport error after
+//! WeChat accepted a request can also repeat a message under either
+//! policy. Repeating a tagging call changes nothing.
 
 pub mod action;
 mod table;
@@ -49,7 +55,7 @@ use crate::store::{Store, StoreError};
 
 pub use action::{Action, TemplateAction, reply_to_custom};
 pub(crate) use table::SCHEMA;
-pub use table::{AttemptError, ClaimedEntry, EntryState, EntrySummary, NewEntry};
+pub use table::{AttemptError, ClaimedEntry, EntryState, EntrySummary, NewEntry, Reclaimed};
 pub use worker::{WorkerConfig, WorkerHandle, spawn_worker};
 
 /// The outbox of one host: its store and the signal that wakes the

@@ -50,6 +50,10 @@ pub enum EntryState {
     Sent,
     /// It failed for good; only `wxhost outbox retry` sends it again.
     Dead,
+    /// Its worker died during the attempt and the `hold` policy kept it
+    /// back, because WeChat may or may not have received it. Only
+    /// `wxhost outbox retry` sends it again.
+    InDoubt,
 }
 
 impl EntryState {
@@ -59,6 +63,7 @@ impl EntryState {
             EntryState::Sending => "sending",
             EntryState::Sent => "sent",
             EntryState::Dead => "dead",
+            EntryState::InDoubt => "in_doubt",
         }
     }
 
@@ -69,6 +74,7 @@ impl EntryState {
             EntryState::Sending,
             EntryState::Sent,
             EntryState::Dead,
+            EntryState::InDoubt,
         ]
         .into_iter()
         .find(|state| state.as_str() == text)
@@ -98,6 +104,15 @@ pub struct NewEntry {
 pub struct AttemptError {
     pub errcode: Option<i64>,
     pub message: String,
+}
+
+/// Entries that [`Store::outbox_reclaim`] took over from dead workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reclaimed {
+    /// Entries queued again.
+    pub resent: usize,
+    /// Customer-service messages moved to `in_doubt`.
+    pub held: usize,
 }
 
 /// An entry a worker claimed for one delivery attempt.
@@ -278,27 +293,48 @@ impl Store {
         Ok(())
     }
 
-    /// Returns to pending every entry in `sending` whose worker sent no
-    /// heartbeat since `stale_before_ms`: its process died during the
-    /// attempt. Returns how many entries were reclaimed.
-    pub fn outbox_reclaim(&self, stale_before_ms: i64, now_ms: i64) -> Result<usize, StoreError> {
+    /// Takes over every entry in `sending` whose worker sent no heartbeat
+    /// since `stale_before_ms`, because its process died during the
+    /// attempt. Customer-service messages go to `in_doubt` when
+    /// `hold_custom` is set; every other entry goes back to pending.
+    pub fn outbox_reclaim(
+        &self,
+        stale_before_ms: i64,
+        hold_custom: bool,
+        now_ms: i64,
+    ) -> Result<Reclaimed, StoreError> {
+        const ORPHANED: &str = "state = 'sending' AND (claimed_by IS NULL \
+             OR claimed_by NOT IN (SELECT worker_id FROM outbox_workers))";
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         tx.execute(
             "DELETE FROM outbox_workers WHERE heartbeat_ms < ?1",
             params![stale_before_ms],
         )?;
-        let reclaimed = tx.execute(
-            "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt_ms = ?1, \
-                 last_errcode = NULL, last_error = 'worker stopped during the attempt', \
-                 updated_ms = ?1 \
-             WHERE state = 'sending' \
-               AND (claimed_by IS NULL \
-                    OR claimed_by NOT IN (SELECT worker_id FROM outbox_workers))",
+        let held = if hold_custom {
+            tx.execute(
+                &format!(
+                    "UPDATE outbox SET state = 'in_doubt', claimed_by = NULL, last_errcode = NULL, \
+                         last_error = 'worker stopped during the attempt; WeChat may have \
+                         received it', updated_ms = ?1 \
+                     WHERE kind = 'custom' AND {ORPHANED}"
+                ),
+                params![now_ms],
+            )?
+        } else {
+            0
+        };
+        let resent = tx.execute(
+            &format!(
+                "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt_ms = ?1, \
+                     last_errcode = NULL, last_error = 'worker stopped during the attempt', \
+                     updated_ms = ?1 \
+                 WHERE {ORPHANED}"
+            ),
             params![now_ms],
         )?;
         tx.commit()?;
-        Ok(reclaimed)
+        Ok(Reclaimed { resent, held })
     }
 
     /// Lists entries, newest first, optionally only those in `state`.
@@ -350,15 +386,14 @@ impl Store {
         Ok(rows)
     }
 
-    /// Puts a dead entry back to pending with a fresh attempt count. The
-    /// idempotency key stays, so a template message keeps its
-    /// `client_msg_id`.
-    /// Returns false when no dead entry has this id.
+    /// Puts a dead or in-doubt entry back to pending with a fresh attempt
+    /// count. The idempotency key stays, so a template message keeps its
+    /// `client_msg_id`. Returns false when no such entry has this id.
     pub fn outbox_retry(&self, id: i64, now_ms: i64) -> Result<bool, StoreError> {
         let changed = self.lock().execute(
             "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?2, \
                  updated_ms = ?2 \
-             WHERE id = ?1 AND state = 'dead'",
+             WHERE id = ?1 AND state IN ('dead', 'in_doubt')",
             params![id, now_ms],
         )?;
         Ok(changed == 1)
@@ -457,13 +492,48 @@ mod tests {
         store.outbox_heartbeat("live-worker", 9_000)?;
         let lost = store.outbox_claim("dead-worker", 1_000)?.expect("k1");
         let held = store.outbox_claim("live-worker", 9_000)?.expect("k2");
-        assert_eq!(store.outbox_reclaim(5_000, 10_000)?, 1);
+        let reclaimed = store.outbox_reclaim(5_000, false, 10_000)?;
+        assert_eq!(reclaimed, Reclaimed { resent: 1, held: 0 });
         let retried = store
             .outbox_claim("live-worker", 10_000)?
             .expect("k1 again");
         assert_eq!(retried.id, lost.id);
         assert_eq!(retried.attempts, 2);
         assert!(store.outbox_mark_sent(held.id, "live-worker", 10_001)?);
+        Ok(())
+    }
+
+    #[test]
+    fn hold_keeps_back_only_custom_messages() -> Result<(), StoreError> {
+        let store = Store::open_in_memory()?;
+        let custom = NewEntry {
+            kind: "custom".to_owned(),
+            action: r#"{"kind":"custom","msgtype":"text","text":{"content":"hi"}}"#.to_owned(),
+            ..entry("k1")
+        };
+        store.outbox_insert(&[custom, entry("k2")], 0)?;
+        store.outbox_heartbeat("dead-worker", 1_000)?;
+        let message = store.outbox_claim("dead-worker", 1_000)?.expect("k1");
+        let tag = store.outbox_claim("dead-worker", 1_000)?.expect("k2");
+
+        let reclaimed = store.outbox_reclaim(5_000, true, 10_000)?;
+        assert_eq!(reclaimed, Reclaimed { resent: 1, held: 1 });
+        let in_doubt = store.outbox_list(Some(EntryState::InDoubt), 10)?;
+        assert_eq!(in_doubt.len(), 1);
+        assert_eq!(in_doubt[0].id, message.id);
+        assert_eq!(in_doubt[0].kind, "custom");
+        let resent = store
+            .outbox_claim("live-worker", 10_000)?
+            .expect("k2 again");
+        assert_eq!(resent.id, tag.id);
+        assert_eq!(store.outbox_claim("live-worker", 10_000)?, None);
+
+        assert!(store.outbox_retry(message.id, 20_000)?);
+        let retried = store
+            .outbox_claim("live-worker", 20_000)?
+            .expect("k1 again");
+        assert_eq!(retried.id, message.id);
+        assert_eq!(retried.attempts, 1);
         Ok(())
     }
 }

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::table::{AttemptError, ClaimedEntry};
+use super::table::{AttemptError, ClaimedEntry, Reclaimed};
 use super::{Action, Outbox, now_ms};
 use crate::apis::AccountApis;
-use crate::config::OutboxConfig;
+use crate::config::{InDoubtPolicy, OutboxConfig};
 use crate::wechat::{ApiError, CustomMessage, RetryPolicy, TemplateMessage, TemplateValue};
 
 /// How often a worker writes its heartbeat and looks for entries of dead
@@ -29,6 +29,9 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// Heartbeat age after which another worker's claims are taken over.
     pub worker_timeout: Duration,
+    /// Whether a customer-service message taken over from a dead worker
+    /// waits in `in_doubt` instead of being sent again.
+    pub hold_in_doubt: bool,
 }
 
 impl From<&OutboxConfig> for WorkerConfig {
@@ -42,6 +45,7 @@ impl From<&OutboxConfig> for WorkerConfig {
             },
             poll: Duration::from_millis(config.poll_ms),
             worker_timeout: Duration::from_secs(config.worker_timeout_secs),
+            hold_in_doubt: config.in_doubt == InDoubtPolicy::Hold,
         }
     }
 }
@@ -137,13 +141,30 @@ impl Worker {
     fn reclaim(&self) {
         let now = now_ms();
         let timeout = i64::try_from(self.config.worker_timeout.as_millis()).unwrap_or(i64::MAX);
-        match self.outbox.store().outbox_reclaim(now - timeout, now) {
-            Ok(0) => {}
-            Ok(count) => tracing::warn!(
-                worker = %self.id,
-                count,
-                "outbox entries of a stopped worker queued again; each may reach WeChat twice"
-            ),
+        let reclaimed =
+            self.outbox
+                .store()
+                .outbox_reclaim(now - timeout, self.config.hold_in_doubt, now);
+        match reclaimed {
+            Ok(Reclaimed { resent, held }) => {
+                if resent > 0 {
+                    tracing::warn!(
+                        worker = %self.id,
+                        count = resent,
+                        "outbox entries of a stopped worker queued again; a customer-service \
+                         message among them may reach WeChat twice"
+                    );
+                }
+                if held > 0 {
+                    tracing::warn!(
+                        worker = %self.id,
+                        count = held,
+                        "customer-service messages of a stopped worker moved to in_doubt; \
+                         `wxhost outbox list --state in_doubt` shows them and \
+                         `wxhost outbox retry ID` sends one again"
+                    );
+                }
+            }
             Err(err) => tracing::error!(worker = %self.id, error = %err, "outbox reclaim failed"),
         }
     }

@@ -49,7 +49,7 @@ pub async fn list_outbox(
         Some((name, None)) => {
             return (
                 StatusCode::BAD_REQUEST,
-                format!("unknown state {name:?}; use pending, sending, sent or dead"),
+                format!("unknown state {name:?}; use pending, sending, sent, dead or in_doubt"),
             )
                 .into_response();
         }
@@ -81,11 +81,18 @@ pub async fn retry_entry(
     }
     match state.outbox.store().outbox_retry(id, now_ms()) {
         Ok(true) => {
-            tracing::info!(id, "dead outbox entry queued again by the admin");
+            tracing::info!(
+                id,
+                "dead or in_doubt outbox entry queued again by the admin"
+            );
             state.outbox.wake();
             Json(json!({ "id": id, "state": "pending" })).into_response()
         }
-        Ok(false) => (StatusCode::NOT_FOUND, "no dead entry with this id").into_response(),
+        Ok(false) => (
+            StatusCode::NOT_FOUND,
+            "no dead or in_doubt entry with this id",
+        )
+            .into_response(),
         Err(err) => internal_error(&err),
     }
 }
