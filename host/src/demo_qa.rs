@@ -2,9 +2,11 @@
 //! plugin: real HTTP, a few canned Chinese answers, and knobs that make
 //! it slow or failing.
 //!
-//! `POST /ask` takes `{"question": "...", "user": "..."}` (`user` is
-//! optional) and answers `{"found": true, "answer": "...", "articles": [...]}`
-//! or `{"found": false}`. Query parameters: `delay_ms=N` waits N ms before
+//! `POST /ask` takes `{"account": "...", "question": "...", "user": "..."}`,
+//! the body the `qa-bridge` plugin sends, and answers
+//! `{"found": true, "answer": "...", "articles": [...]}` or
+//! `{"found": false}`. Only `question` is required and read: `account` and
+//! `user` (the follower's pseudonym) are accepted and ignored. Query parameters: `delay_ms=N` waits N ms before
 //! answering, overriding the service's default delay; `status=N` answers
 //! with that HTTP status and `{"error": "forced"}`. `GET /healthz` answers `ok`.
 
@@ -72,6 +74,8 @@ struct Knobs {
     status: Option<u16>,
 }
 
+/// The fields of the request body that the answers use. Other fields,
+/// such as `account` and `user`, are ignored.
 #[derive(Debug, Deserialize)]
 struct Question {
     question: String,

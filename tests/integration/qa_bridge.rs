@@ -12,7 +12,7 @@ use wxhost::demo_qa::{self, DemoQaState};
 use crate::outbox_support::{CUSTOM_SEND, deliveries_to, follower_writes, start, wait_until};
 use crate::support::wechat::text_xml;
 use crate::support::{
-    Mode, ORIGINAL_ID, TestHost, USER_1, config_with_plugins, normalize_create_time,
+    Mode, ORIGINAL_ID, TestHost, USER_1, USER_2, config_with_plugins, normalize_create_time,
 };
 
 /// Starts the demo Q&A service on an ephemeral loopback port.
@@ -42,7 +42,7 @@ fn qa_plugin(address: SocketAddr, url: &str) -> String {
 name = "qa"
 path = "{{plugins}}/plugin_qa_bridge.wasm"
 messages = ["text"]
-capabilities = ["fetch"]
+capabilities = ["fetch", "followers"]
 
 [plugins.limits]
 deadline_ms = 10000
@@ -89,11 +89,85 @@ async fn qa_text_answer() {
     let requests = service.requests();
     assert_eq!(requests.len(), 1);
     let body = String::from_utf8(requests[0].clone()).expect("UTF-8 body");
+    let pseudonym = host
+        .state
+        .services()
+        .pseudonym("demo", USER_1)
+        .expect("pseudonym");
+    assert_eq!(pseudonym.len(), 32);
     assert_eq!(
         body,
+        format!(r#"{{"account":"demo","question":"你们的营业时间是？","user":"{pseudonym}"}}"#)
+    );
+    assert!(
+        !body.contains(USER_1),
+        "the body contains the openid: {body}"
+    );
+}
+
+#[tokio::test]
+async fn qa_user_is_stable_pseudonym() {
+    let (address, service) = demo_service().await;
+    let url = format!("http://{address}/ask");
+    let host = TestHost::start(&config_with_plugins(&qa_plugin(address, &url))).await;
+
+    ask(&host, "几点开门", 24_000_000_000_004_010).await;
+    ask(&host, "怎么退货", 24_000_000_000_004_011).await;
+    let other = host
+        .client("demo")
+        .post(
+            Mode::Plain,
+            &text_xml(USER_2, "怎么退货", 24_000_000_000_004_012),
+        )
+        .await;
+    assert_eq!(other.status, 200);
+
+    let services = host.state.services();
+    let users: Vec<String> = service
+        .requests()
+        .iter()
+        .map(|body| {
+            let body: serde_json::Value = serde_json::from_slice(body).expect("JSON body");
+            body["user"].as_str().expect("user field").to_owned()
+        })
+        .collect();
+    let mine = services.pseudonym("demo", USER_1).expect("pseudonym");
+    let theirs = services.pseudonym("demo", USER_2).expect("pseudonym");
+    assert_eq!(users, [mine.clone(), mine, theirs]);
+    for body in service.requests() {
+        let body = String::from_utf8(body).expect("UTF-8 body");
+        assert!(
+            !body.contains(USER_1),
+            "the body contains an openid: {body}"
+        );
+        assert!(
+            !body.contains(USER_2),
+            "the body contains an openid: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn qa_without_followers_omits_user() {
+    let (address, service) = demo_service().await;
+    let url = format!("http://{address}/ask");
+    let plugin = qa_plugin(address, &url).replace(
+        r#"capabilities = ["fetch", "followers"]"#,
+        r#"capabilities = ["fetch"]"#,
+    );
+    let host = TestHost::start(&config_with_plugins(&plugin)).await;
+
+    let reply = ask(&host, "你们的营业时间是？", 24_000_000_000_004_020).await;
+    assert_eq!(
+        reply,
+        text_reply("我们的营业时间是每天 9:00 至 21:00，节假日照常营业。")
+    );
+    let requests = service.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        String::from_utf8(requests[0].clone()).expect("UTF-8 body"),
         r#"{"account":"demo","question":"你们的营业时间是？"}"#
     );
-    assert!(!body.contains(USER_1));
 }
 
 #[tokio::test]

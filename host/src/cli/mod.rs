@@ -114,7 +114,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Plugin(command) => {
             crate::logging::init(false);
-            if plugin::execute(command)? {
+            // `plugin run` calls the plugin synchronously, and a fetch import
+            // blocks on the fetch runtime, which must not happen inside this
+            // runtime's worker thread.
+            if tokio::task::block_in_place(|| plugin::execute(command))? {
                 Ok(())
             } else {
                 Err(anyhow::anyhow!(

@@ -18,10 +18,11 @@
 //!   letters to lowercase in the message and the phrases before matching.
 //! - `max_replies` (default 5): the most replies one message gets.
 //!
-//! A reply is `{ "text": "..." }`, `{ "image": "MEDIA_ID" }`,
+//! A reply is the SDK's `ReplySpec`: `{ "text": "..." }`, `{ "image": "MEDIA_ID" }`,
 //! `{ "voice": "MEDIA_ID" }`, `{ "video": { "media_id", "title",
-//! "description", "thumb_media_id" } }` or `{ "news": [{ "title",
-//! "description", "pic_url", "url" }] }`.
+//! "description", "thumb_media_id" } }`, `{ "music": { ... } }`,
+//! `{ "news": [{ "title", "description", "pic_url", "url" }] }` or
+//! `{ "transfer_customer_service": "" }`.
 //!
 //! An `exact` phrase matches when the message, without surrounding
 //! whitespace, equals the phrase. A `contains` phrase matches anywhere in
@@ -31,90 +32,56 @@
 //!
 //! The first chosen reply is the passive reply. WeChat takes one passive
 //! reply per message, so the others go out as customer-service messages
-//! (`send-custom`); a video among them needs `thumb_media_id`, and news
-//! keeps its first article. A `random_one` group picks its reply from the
-//! `MsgId` (or `CreateTime`), so WeChat's retries get the same one.
+//! (`send-custom`); a video among them needs `thumb_media_id`, news
+//! keeps its first article, and a transfer to customer service is
+//! skipped. A `random_one` group picks its reply from the `MsgId` (or
+//! `CreateTime`), so WeChat's retries get the same one.
 //!
 //! Messages other than text, and events, get `no-reply`. The plugin
 //! instance is fresh for every call, so it parses its configuration on
 //! each call; that takes a few microseconds for a few dozen phrases.
 
 mod fold;
-mod reply;
 mod rules;
 
-wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
+use wxhost_plugin::config::Table;
+use wxhost_plugin::{CustomMessage, Directive, Event, Plugin, log};
 
-use wxhost::plugin::config;
-use wxhost::plugin::log::{self, Level};
-use wxhost::plugin::types::{CustomMessage, Message, Payload};
-
-use crate::rules::{RawConfig, Rules};
+use crate::rules::Rules;
 
 struct KeywordPlugin;
 
-impl Guest for KeywordPlugin {
-    fn handle(event: Event) -> Vec<Directive> {
-        let Payload::Message(Message::Text(text)) = &event.payload else {
+impl Plugin for KeywordPlugin {
+    fn handle(event: &Event) -> Vec<Directive> {
+        let Some(text) = event.text() else {
             return vec![Directive::NoReply];
         };
-
-        let values: Vec<Option<String>> = [
-            "groups",
-            "default_reply",
-            "default_reply_enabled",
-            "fold",
-            "match_groups",
-            "max_replies",
-        ]
-        .iter()
-        .map(|key| config::get(key))
-        .collect();
-        let raw = RawConfig {
-            groups: values[0].as_deref(),
-            default_reply: values[1].as_deref(),
-            default_reply_enabled: values[2].as_deref(),
-            fold: values[3].as_deref(),
-            match_groups: values[4].as_deref(),
-            max_replies: values[5].as_deref(),
-        };
-        let rules = match Rules::parse(&raw) {
+        let rules = match Rules::parse(&Table::load()) {
             Ok(rules) => rules,
             Err(error) => {
-                log_error("invalid keyword configuration", error);
+                log::error_with("invalid keyword configuration", &error);
                 return vec![Directive::NoReply];
             }
         };
 
         let seed = event.msg_id.unwrap_or(event.create_time);
-        let selection = rules.select(&text.content, seed);
-        for problem in selection.problems {
-            log_error("invalid keyword phrase", problem);
+        let selection = rules.select(text, seed);
+        for problem in &selection.problems {
+            log::error_with("invalid keyword phrase", problem);
         }
         let mut replies = selection.replies.into_iter();
         let Some(first) = replies.next() else {
             return vec![Directive::NoReply];
         };
-        let mut directives = vec![Directive::Reply(first.to_wit())];
+        let mut directives = vec![Directive::reply(first)];
         for reply in replies {
             match reply.to_custom() {
-                Some(body) => directives.push(Directive::SendCustom(CustomMessage {
-                    body,
-                    kf_account: None,
-                })),
-                None => log_error(
-                    "keyword reply skipped",
-                    "a video needs thumb_media_id to go out as a customer-service message"
-                        .to_owned(),
-                ),
+                Ok(body) => directives.push(Directive::send_custom(CustomMessage::new(body))),
+                Err(reason) => log::error_with("keyword reply skipped", &reason),
             }
         }
         directives
     }
 }
 
-fn log_error(message: &str, error: String) {
-    log::write(Level::Error, message, &[("error".to_owned(), error)]);
-}
-
-export!(KeywordPlugin);
+wxhost_plugin::export_plugin!(KeywordPlugin);

@@ -4,9 +4,10 @@ use std::cell::OnceCell;
 
 use regex::Regex;
 use serde::Deserialize;
+use wxhost_plugin::ReplySpec;
+use wxhost_plugin::config::{ConfigError, Table};
 
 use crate::fold::fold;
-use crate::reply::ReplyConfig;
 
 /// Default `max_replies`: one passive reply and four customer-service
 /// messages, within the five a follower's message allows.
@@ -22,9 +23,9 @@ struct Group {
     priority: i64,
     phrases: Vec<Phrase>,
     #[serde(default)]
-    reply: Option<ReplyConfig>,
+    reply: Option<ReplySpec>,
     #[serde(default)]
-    replies: Vec<ReplyConfig>,
+    replies: Vec<ReplySpec>,
     #[serde(default)]
     mode: ReplyMode,
 }
@@ -75,65 +76,47 @@ pub enum GroupSelection {
 #[derive(Debug)]
 pub struct Rules {
     groups: Vec<Group>,
-    default_reply: Option<ReplyConfig>,
+    default_reply: Option<ReplySpec>,
     fold: bool,
     selection: GroupSelection,
     max_replies: usize,
 }
 
-/// The config values the rules read, as JSON text.
-#[derive(Debug, Default)]
-pub struct RawConfig<'a> {
-    pub groups: Option<&'a str>,
-    pub default_reply: Option<&'a str>,
-    pub default_reply_enabled: Option<&'a str>,
-    pub fold: Option<&'a str>,
-    pub match_groups: Option<&'a str>,
-    pub max_replies: Option<&'a str>,
-}
-
 /// The replies chosen for a message and the problems met on the way.
 #[derive(Debug, Default)]
 pub struct Selection<'a> {
-    pub replies: Vec<&'a ReplyConfig>,
+    pub replies: Vec<&'a ReplySpec>,
     /// Invalid `regex` phrases, which match nothing.
     pub problems: Vec<String>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    key: &str,
-    json: Option<&str>,
-) -> Result<Option<T>, String> {
-    json.map(|json| serde_json::from_str(json).map_err(|e| format!("{key}: {e}")))
-        .transpose()
-}
-
 impl Rules {
-    /// Parses the config values; each may be absent. Returns the serde
-    /// error text on invalid JSON, and an error for a group without
-    /// replies.
-    pub fn parse(raw: &RawConfig<'_>) -> Result<Self, String> {
-        let mut groups: Vec<Group> = parse("groups", raw.groups)?.unwrap_or_default();
+    /// Parses the config values; each may be absent. Fails on invalid
+    /// JSON and on a group without replies.
+    pub fn parse(table: &Table) -> Result<Self, ConfigError> {
+        let mut groups: Vec<Group> = table.get_or_default("groups")?;
         for (index, group) in groups.iter_mut().enumerate() {
             if let Some(reply) = group.reply.take() {
                 group.replies.insert(0, reply);
             }
             if group.replies.is_empty() {
-                return Err(format!("groups[{index}]: set `reply` or `replies`"));
+                return Err(ConfigError::invalid(
+                    "groups",
+                    format!("group {index} has no replies: set `reply` or `replies`"),
+                ));
             }
         }
         // A stable sort keeps config order among equal priorities.
         groups.sort_by_key(|group| std::cmp::Reverse(group.priority));
 
-        let enabled = parse("default_reply_enabled", raw.default_reply_enabled)?.unwrap_or(true);
-        let default_reply = parse("default_reply", raw.default_reply)?.filter(|_| enabled);
-        let max_replies: usize =
-            parse("max_replies", raw.max_replies)?.unwrap_or(DEFAULT_MAX_REPLIES);
+        let enabled = table.get_or("default_reply_enabled", true)?;
+        let default_reply = table.get("default_reply")?.filter(|_| enabled);
+        let max_replies: usize = table.get_or("max_replies", DEFAULT_MAX_REPLIES)?;
         Ok(Self {
             groups,
             default_reply,
-            fold: parse("fold", raw.fold)?.unwrap_or(true),
-            selection: parse("match_groups", raw.match_groups)?.unwrap_or_default(),
+            fold: table.get_or("fold", true)?,
+            selection: table.get_or_default("match_groups")?,
             max_replies: max_replies.max(1),
         })
     }

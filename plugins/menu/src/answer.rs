@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::reply::ReplyConfig;
-use crate::text_reply;
-use crate::wxhost::plugin::types::Reply;
+use wxhost_plugin::config::{ConfigError, Table};
+use wxhost_plugin::{Reply, ReplySpec};
 
 /// Maximum length of an event value put into a text, in characters.
 const MAX_SLOT_CHARS: usize = 600;
@@ -16,8 +15,8 @@ const DEFAULT_LOCATION_SELECT: &str = "已收到您选择的位置：{label}";
 /// The parsed configuration.
 #[derive(Debug)]
 pub struct Settings {
-    clicks: BTreeMap<String, ReplyConfig>,
-    unknown_click: Option<ReplyConfig>,
+    clicks: BTreeMap<String, ReplySpec>,
+    unknown_click: Option<ReplySpec>,
     pub scancode_waitmsg: String,
     pub pic: String,
     pub location_select: String,
@@ -38,17 +37,16 @@ pub struct Slots<'a> {
 }
 
 impl Settings {
-    /// Reads the settings through `get`, which returns a key's JSON text.
-    pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    /// Reads the settings from `table`. Fails on the first invalid value.
+    pub fn load(table: &Table) -> Result<Settings, ConfigError> {
         Ok(Settings {
-            clicks: parse(&get, "clicks")?.unwrap_or_default(),
-            unknown_click: parse(&get, "unknown_click")?,
-            scancode_waitmsg: parse(&get, "scancode_waitmsg")?
-                .unwrap_or_else(|| DEFAULT_SCANCODE_WAITMSG.to_owned()),
-            pic: parse(&get, "pic")?.unwrap_or_else(|| DEFAULT_PIC.to_owned()),
-            location_select: parse(&get, "location_select")?
-                .unwrap_or_else(|| DEFAULT_LOCATION_SELECT.to_owned()),
-            answers: parse(&get, "answers")?.unwrap_or_default(),
+            clicks: table.get_or_default("clicks")?,
+            unknown_click: table.get("unknown_click")?,
+            scancode_waitmsg: table
+                .get_or("scancode_waitmsg", DEFAULT_SCANCODE_WAITMSG.to_owned())?,
+            pic: table.get_or("pic", DEFAULT_PIC.to_owned())?,
+            location_select: table.get_or("location_select", DEFAULT_LOCATION_SELECT.to_owned())?,
+            answers: table.get_or_default("answers")?,
         })
     }
 
@@ -57,26 +55,15 @@ impl Settings {
         self.clicks
             .get(key)
             .or(self.unknown_click.as_ref())
-            .map(ReplyConfig::to_wit)
+            .map(ReplySpec::to_reply)
     }
 
     /// Fills in the button's own text, else `text`, and returns it as a
     /// text reply, or none when the text is empty.
     pub fn answer(&self, text: &str, slots: &Slots<'_>) -> Option<Reply> {
         let template = self.answers.get(slots.key).map_or(text, String::as_str);
-        text_reply(fill(template, slots))
-    }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-) -> Result<Option<T>, String> {
-    match get(key) {
-        Some(json) => serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|error| format!("{key}: {error}")),
-        None => Ok(None),
+        let text = fill(template, slots);
+        (!text.trim().is_empty()).then(|| Reply::text(text))
     }
 }
 
@@ -110,6 +97,24 @@ pub fn fill(template: &str, slots: &Slots<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_defaults_and_clicks() {
+        let table = Table::from_pairs([
+            ("clicks", r#"{"TODAY": {"text": "今日推荐"}}"#),
+            ("unknown_click", r#"{"image": "mFAKE"}"#),
+            ("answers", r#"{"SCAN_QUERY": ""}"#),
+        ]);
+        let settings = Settings::load(&table).unwrap();
+        assert_eq!(settings.click_reply("TODAY"), Some(Reply::text("今日推荐")));
+        assert_eq!(settings.click_reply("OTHER"), Some(Reply::image("mFAKE")));
+        assert_eq!(settings.pic, DEFAULT_PIC);
+        let slots = Slots {
+            key: "SCAN_QUERY",
+            ..Slots::default()
+        };
+        assert_eq!(settings.answer(&settings.scancode_waitmsg, &slots), None);
+    }
 
     #[test]
     fn fill_replaces_slots() {

@@ -17,42 +17,32 @@
 //! An empty text turns that answer off. Texts may hold `{key}`,
 //! `{scan_type}`, `{scan_result}`, `{count}`, `{label}`, `{poiname}`,
 //! `{latitude}` and `{longitude}`; a value from the event is cut to 600
-//! characters. A reply in `clicks` is `{ "text": "..." }`,
-//! `{ "image": "MEDIA_ID" }`, `{ "voice": "MEDIA_ID" }`, `{ "video": {
-//! "media_id", "title", "description" } }` or `{ "news": [{ "title",
-//! "description", "pic_url", "url" }] }`. Other events and messages get
-//! `no-reply`.
+//! characters. A reply in `clicks` is the SDK's `ReplySpec`:
+//! `{ "text": "..." }`, `{ "image": "MEDIA_ID" }`, `{ "voice": "MEDIA_ID" }`,
+//! `{ "video": { "media_id", "title", "description" } }`, `{ "music":
+//! { ... } }` or `{ "news": [{ "title", "description", "pic_url", "url" }] }`.
+//! Other events and messages get `no-reply`.
 
 mod answer;
-mod reply;
 
-wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
-
-use wxhost::plugin::config;
-use wxhost::plugin::log::{self, Level};
-use wxhost::plugin::types::{EventKind, Payload, Reply};
+use wxhost_plugin::config::Table;
+use wxhost_plugin::{Event, EventKind, Plugin, Reply, log};
 
 use crate::answer::{Settings, Slots};
 
 struct MenuPlugin;
 
-impl Guest for MenuPlugin {
-    fn handle(event: Event) -> Vec<Directive> {
-        let Payload::Event(kind) = &event.payload else {
-            return vec![Directive::NoReply];
-        };
-        let settings = match Settings::load(config::get) {
+impl Plugin for MenuPlugin {
+    fn reply(event: &Event) -> Option<Reply> {
+        let kind = event.event_kind()?;
+        let settings = match Settings::load(&Table::load()) {
             Ok(settings) => settings,
             Err(error) => {
-                log::write(
-                    Level::Error,
-                    "invalid menu configuration",
-                    &[("error".to_owned(), error)],
-                );
-                return vec![Directive::NoReply];
+                log::error_with("invalid menu configuration", &error);
+                return None;
             }
         };
-        let reply = match kind {
+        match kind {
             EventKind::Click(key) => settings.click_reply(key),
             EventKind::ScancodeWaitmsg(scan) => {
                 let slots = Slots {
@@ -88,17 +78,8 @@ impl Guest for MenuPlugin {
                 settings.answer(&settings.location_select, &slots)
             }
             _ => None,
-        };
-        match reply {
-            Some(reply) => vec![Directive::Reply(reply)],
-            None => vec![Directive::NoReply],
         }
     }
 }
 
-/// Returns a text reply, or none for an empty text.
-fn text_reply(text: String) -> Option<Reply> {
-    (!text.trim().is_empty()).then_some(Reply::Text(text))
-}
-
-export!(MenuPlugin);
+wxhost_plugin::export_plugin!(MenuPlugin);

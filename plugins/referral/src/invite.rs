@@ -2,51 +2,45 @@
 //! `{scene_prefix}{pseudonym}`, sent as an image reply or, when the image
 //! cannot be uploaded, as a news article that links it.
 
+use std::fmt::Display;
+
+use wxhost_plugin::qrcode::{self, Kind, Scene};
+use wxhost_plugin::{Article, Directive, Reply, followers, kv, log, media};
+
 use crate::settings::Settings;
-use crate::wxhost::plugin::types::{Article, Reply};
-use crate::wxhost::plugin::{followers, kv, media, qrcode};
-use crate::{Directive, log_error};
 
 /// Returns the reply that carries `openid`'s invite QR code, or the
 /// configured `error_reply` (or nothing) when the code cannot be created.
 pub fn reply_with_code(settings: &Settings, openid: &str) -> Vec<Directive> {
     match invite_reply(settings, openid) {
-        Ok(reply) => vec![Directive::Reply(reply)],
+        Ok(reply) => vec![Directive::reply(reply)],
         Err(error) => {
-            log_error("failed to create the invite code", error);
-            settings
-                .error_reply
-                .iter()
-                .map(|reply| Directive::Reply(reply.to_wit()))
-                .collect()
+            log::error_with("failed to create the invite code", &error);
+            settings.error_reply.iter().map(Directive::reply).collect()
         }
     }
 }
 
 fn invite_reply(settings: &Settings, openid: &str) -> Result<Reply, String> {
-    let code = followers::pseudonym(openid).map_err(|e| format!("pseudonym: {e:?}"))?;
-    kv::set(&format!("inviter/{code}"), openid.as_bytes(), None)
-        .map_err(|e| format!("kv: {e:?}"))?;
+    let code = followers::pseudonym(openid).map_err(context("pseudonym"))?;
+    kv::set_bytes(&format!("inviter/{code}"), openid.as_bytes(), None).map_err(context("kv"))?;
 
-    let scene = qrcode::Scene::SceneStr(format!("{}{code}", settings.scene_prefix));
+    let scene = Scene::text(format!("{}{code}", settings.scene_prefix));
     let kind = if takes_permanent(settings, &code)? {
-        qrcode::Kind::Permanent
+        Kind::Permanent
     } else {
-        qrcode::Kind::Temporary(settings.expire_seconds)
+        Kind::Temporary(settings.expire_seconds)
     };
-    let code = qrcode::create(&scene, kind).map_err(|e| format!("qrcode: {e:?}"))?;
+    let code = qrcode::create(&scene, kind).map_err(context("qrcode"))?;
 
     match media::qrcode_image(&code.ticket) {
-        Ok(media_id) => Ok(Reply::Image(media_id)),
+        Ok(media_id) => Ok(Reply::image(media_id)),
         Err(error) => {
-            log_error("failed to upload the invite image", format!("{error:?}"));
+            log::error_with("failed to upload the invite image", &error);
             let article = &settings.fallback_article;
-            Ok(Reply::News(vec![Article {
-                title: article.title.clone(),
-                description: article.description.clone(),
-                pic_url: code.image_url.clone(),
-                url: code.image_url,
-            }]))
+            Ok(Reply::news([Article::new(&article.title, &code.image_url)
+                .description(&article.description)
+                .pic_url(&code.image_url)]))
         }
     }
 }
@@ -58,17 +52,19 @@ fn takes_permanent(settings: &Settings, code: &str) -> Result<bool, String> {
         return Ok(false);
     }
     let marker = format!("permanent/{code}");
-    if kv::get(&marker)
-        .map_err(|e| format!("kv: {e:?}"))?
-        .is_some()
-    {
+    if kv::get_bytes(&marker).map_err(context("kv"))?.is_some() {
         return Ok(true);
     }
-    let used = kv::increment("permanent-used", 1).map_err(|e| format!("kv: {e:?}"))?;
+    let used = kv::increment("permanent-used", 1).map_err(context("kv"))?;
     if used > settings.permanent_budget {
-        kv::increment("permanent-used", -1).map_err(|e| format!("kv: {e:?}"))?;
+        kv::increment("permanent-used", -1).map_err(context("kv"))?;
         return Ok(false);
     }
-    kv::set(&marker, b"1", None).map_err(|e| format!("kv: {e:?}"))?;
+    kv::set_bytes(&marker, b"1", None).map_err(context("kv"))?;
     Ok(true)
+}
+
+/// Returns a mapper that prefixes an error's message with `step`.
+fn context<E: Display>(step: &'static str) -> impl Fn(E) -> String {
+    move |error| format!("{step}: {error}")
 }

@@ -21,47 +21,40 @@
 mod invite;
 mod settings;
 
-wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
-
 use settings::Settings;
-use wxhost::plugin::log::{self, Level};
-use wxhost::plugin::types::{
-    AddressedMessage, CustomBody, CustomMessage, EventKind, Message, Payload,
-};
-use wxhost::plugin::{followers, kv};
+use wxhost_plugin::config::Table;
+use wxhost_plugin::{CustomMessage, Directive, Event, EventKind, Plugin, followers, kv, log};
 
 struct ReferralPlugin;
 
-impl Guest for ReferralPlugin {
-    fn handle(event: Event) -> Vec<Directive> {
-        let settings = match Settings::load() {
+impl Plugin for ReferralPlugin {
+    fn handle(event: &Event) -> Vec<Directive> {
+        let settings = match Settings::load(&Table::load()) {
             Ok(settings) => settings,
             Err(error) => {
-                log_error("invalid referral configuration", error);
+                log::error_with("invalid referral configuration", &error);
                 return vec![Directive::NoReply];
             }
         };
-        let directives = match &event.payload {
-            Payload::Message(Message::Text(text)) if settings.is_keyword(&text.content) => {
-                invite::reply_with_code(&settings, &event.from_user)
+        let openid = &event.from_user;
+        let directives = if event.text().is_some_and(|text| settings.is_keyword(text)) {
+            invite::reply_with_code(&settings, openid)
+        } else {
+            match event.event_kind() {
+                Some(EventKind::Click(key)) if settings.menu_key.as_ref() == Some(key) => {
+                    invite::reply_with_code(&settings, openid)
+                }
+                Some(EventKind::Subscribe(subscribe)) => subscribe
+                    .scene
+                    .as_deref()
+                    .and_then(|scene| settings.code_of(scene))
+                    .map(|code| credit(&settings, openid, code))
+                    .unwrap_or_default(),
+                Some(EventKind::Scan(scan)) if settings.code_of(&scan.scene).is_some() => {
+                    settings.scan_reply.iter().map(Directive::reply).collect()
+                }
+                _ => Vec::new(),
             }
-            Payload::Event(EventKind::Click(key)) if settings.menu_key.as_ref() == Some(key) => {
-                invite::reply_with_code(&settings, &event.from_user)
-            }
-            Payload::Event(EventKind::Subscribe(subscribe)) => subscribe
-                .scene
-                .as_deref()
-                .and_then(|scene| settings.code_of(scene))
-                .map(|code| credit(&settings, &event.from_user, code))
-                .unwrap_or_default(),
-            Payload::Event(EventKind::Scan(scan)) if settings.code_of(&scan.scene).is_some() => {
-                settings
-                    .scan_reply
-                    .iter()
-                    .map(|reply| Directive::Reply(reply.to_wit()))
-                    .collect()
-            }
-            _ => Vec::new(),
         };
         if directives.is_empty() {
             return vec![Directive::NoReply];
@@ -78,7 +71,7 @@ fn credit(settings: &Settings, openid: &str, code: &str) -> Vec<Directive> {
     let follower = match followers::get(openid) {
         Ok(follower) => follower,
         Err(error) => {
-            log_error("failed to read the follower ledger", format!("{error:?}"));
+            log::error_with("failed to read the follower ledger", &error);
             return Vec::new();
         }
     };
@@ -86,51 +79,46 @@ fn credit(settings: &Settings, openid: &str, code: &str) -> Vec<Directive> {
     if follower.is_none_or(|f| f.follow_count != 1) {
         return Vec::new();
     }
-    let inviter = match kv::get(&format!("inviter/{code}")) {
+    let inviter = match kv::get_bytes(&format!("inviter/{code}")) {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
         Ok(None) => return Vec::new(),
         Err(error) => {
-            log_error("failed to read the invite code", format!("{error:?}"));
+            log::error_with("failed to read the invite code", &error);
             return Vec::new();
         }
     };
     if inviter == openid {
         return Vec::new();
     }
-    match kv::set_if_absent(&format!("credited/{openid}"), code.as_bytes(), None) {
+    match kv::set_if_absent_bytes(&format!("credited/{openid}"), code.as_bytes(), None) {
         Ok(true) => {}
         Ok(false) => return Vec::new(),
         Err(error) => {
-            log_error("failed to record the credit", format!("{error:?}"));
+            log::error_with("failed to record the credit", &error);
             return Vec::new();
         }
     }
     let count = match kv::increment(&format!("invites/{code}"), 1) {
         Ok(count) => count,
         Err(error) => {
-            log_error("failed to count the invite", format!("{error:?}"));
+            log::error_with("failed to count the invite", &error);
             return Vec::new();
         }
     };
 
-    let mut directives = Vec::new();
-    if let Some(reply) = &settings.invitee_reply {
-        directives.push(Directive::Reply(reply.to_wit()));
-    }
+    let mut directives: Vec<Directive> = settings
+        .invitee_reply
+        .iter()
+        .map(Directive::reply)
+        .collect();
     if let Some(template) = &settings.inviter_message {
-        directives.push(Directive::SendCustomTo(AddressedMessage {
-            openid: inviter,
-            message: CustomMessage {
-                body: CustomBody::Text(template.replace("{count}", &count.to_string())),
-                kf_account: None,
-            },
-        }));
+        let text = template.replace("{count}", &count.to_string());
+        directives.push(Directive::send_custom_to(
+            inviter,
+            CustomMessage::text(text),
+        ));
     }
     directives
 }
 
-fn log_error(message: &str, error: String) {
-    log::write(Level::Error, message, &[("error".to_owned(), error)]);
-}
-
-export!(ReferralPlugin);
+wxhost_plugin::export_plugin!(ReferralPlugin);

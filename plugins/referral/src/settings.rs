@@ -1,52 +1,13 @@
 //! The referral configuration.
 
 use serde::Deserialize;
-
-use crate::wxhost::plugin::config;
-use crate::wxhost::plugin::types::{Article, Reply};
+use wxhost_plugin::ReplySpec;
+use wxhost_plugin::config::{ConfigError, Table};
+use wxhost_plugin::qrcode::scene_suffix;
 
 /// Default lifetime of an invite code: 30 days, WeChat's maximum for a
 /// temporary QR code.
 pub const DEFAULT_EXPIRE_SECONDS: u32 = 2_592_000;
-
-/// A configured reply: `{"text": "..."}` or `{"news": [...]}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
-pub enum ReplyConfig {
-    Text(String),
-    News(Vec<ArticleConfig>),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArticleConfig {
-    title: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    pic_url: String,
-    url: String,
-}
-
-impl ReplyConfig {
-    /// Builds the WIT reply.
-    pub fn to_wit(&self) -> Reply {
-        match self {
-            Self::Text(text) => Reply::Text(text.clone()),
-            Self::News(articles) => Reply::News(
-                articles
-                    .iter()
-                    .map(|article| Article {
-                        title: article.title.clone(),
-                        description: article.description.clone(),
-                        pic_url: article.pic_url.clone(),
-                        url: article.url.clone(),
-                    })
-                    .collect(),
-            ),
-        }
-    }
-}
 
 /// The title and description of the news article sent when the invite
 /// image cannot be uploaded.
@@ -67,42 +28,42 @@ pub struct Settings {
     pub expire_seconds: u32,
     pub permanent_budget: i64,
     pub fallback_article: FallbackArticle,
-    pub invitee_reply: Option<ReplyConfig>,
+    pub invitee_reply: Option<ReplySpec>,
     pub inviter_message: Option<String>,
-    pub scan_reply: Option<ReplyConfig>,
-    pub error_reply: Option<ReplyConfig>,
+    pub scan_reply: Option<ReplySpec>,
+    pub error_reply: Option<ReplySpec>,
 }
 
 impl Settings {
-    /// Reads every key from the plugin's config. Returns the key and the
-    /// parse error of the first invalid value.
-    pub fn load() -> Result<Settings, String> {
+    /// Reads every key from `table`. Fails on the first invalid value.
+    pub fn load(table: &Table) -> Result<Settings, ConfigError> {
         let settings = Settings {
-            keywords: value("keywords")?.unwrap_or_default(),
-            menu_key: value("menu_key")?,
-            scene_prefix: value("scene_prefix")?.unwrap_or_else(|| "inv_".to_owned()),
-            expire_seconds: value("expire_seconds")?.unwrap_or(DEFAULT_EXPIRE_SECONDS),
-            permanent_budget: value("permanent_budget")?.unwrap_or(0),
-            fallback_article: value("fallback_article")?.unwrap_or(FallbackArticle {
-                title: "Your invite code".to_owned(),
-                description: String::new(),
-            }),
-            invitee_reply: value("invitee_reply")?,
-            inviter_message: value("inviter_message")?,
-            scan_reply: value("scan_reply")?,
-            error_reply: value("error_reply")?,
+            keywords: table.get_or_default("keywords")?,
+            menu_key: table.get("menu_key")?,
+            scene_prefix: table.get_or("scene_prefix", "inv_".to_owned())?,
+            expire_seconds: table.get_or("expire_seconds", DEFAULT_EXPIRE_SECONDS)?,
+            permanent_budget: table.get_or("permanent_budget", 0)?,
+            fallback_article: table.get_or(
+                "fallback_article",
+                FallbackArticle {
+                    title: "Your invite code".to_owned(),
+                    description: String::new(),
+                },
+            )?,
+            invitee_reply: table.get("invitee_reply")?,
+            inviter_message: table.get("inviter_message")?,
+            scan_reply: table.get("scan_reply")?,
+            error_reply: table.get("error_reply")?,
         };
         if settings.scene_prefix.is_empty() {
-            return Err("scene_prefix: must not be empty".to_owned());
+            return Err(ConfigError::invalid("scene_prefix", "must not be empty"));
         }
         Ok(settings)
     }
 
     /// Returns the invite code in `scene`, or none for other scenes.
     pub fn code_of<'a>(&self, scene: &'a str) -> Option<&'a str> {
-        scene
-            .strip_prefix(self.scene_prefix.as_str())
-            .filter(|code| !code.is_empty())
+        scene_suffix(scene, &self.scene_prefix)
     }
 
     /// Returns true when `text` is one of the invite keywords, ignoring
@@ -113,11 +74,30 @@ impl Settings {
     }
 }
 
-fn value<T: serde::de::DeserializeOwned>(key: &str) -> Result<Option<T>, String> {
-    let Some(text) = config::get(key) else {
-        return Ok(None);
-    };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|error| format!("{key}: {error}"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_codes_and_keywords() {
+        let table = Table::from_pairs([("keywords", r#"["邀请", "invite"]"#)]);
+        let settings = Settings::load(&table).unwrap();
+        assert_eq!(settings.code_of("inv_abc"), Some("abc"));
+        assert_eq!(settings.code_of("inv_"), None);
+        assert_eq!(settings.code_of("promo"), None);
+        assert!(settings.is_keyword(" 邀请\n"));
+        assert!(!settings.is_keyword("邀请码"));
+        assert_eq!(settings.expire_seconds, DEFAULT_EXPIRE_SECONDS);
+        assert_eq!(settings.fallback_article.title, "Your invite code");
+    }
+
+    #[test]
+    fn empty_prefix_rejected() {
+        let table = Table::from_pairs([("scene_prefix", r#""""#)]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::invalid("scene_prefix", "must not be empty")
+        );
+    }
 }

@@ -2,30 +2,137 @@
 //!
 //! The host passes each value as JSON text, so a TOML string `"hi"` arrives
 //! as `"\"hi\""`, a number as `3` and a table as a JSON object. [`get`]
-//! deserializes a value into any `serde` type.
+//! deserializes one value into any `serde` type. [`Table`] holds every
+//! value at once, so a plugin can read its settings in one place and unit
+//! tests can build the same settings from literal pairs.
+//!
+//! Every error names the key and says how to fix it, for example
+//! ``missing config value `url`: set `url` in the plugin's config table``.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 
 use crate::bindings::wxhost::plugin::config as host;
 
-/// A configuration value that is not valid JSON for the requested type.
+/// A configuration value that is missing or does not fit its type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConfigError {
-    /// The key whose value failed to deserialize.
-    pub key: String,
-    /// The `serde_json` error message.
-    pub message: String,
+pub enum ConfigError {
+    /// A required key is not set.
+    Missing {
+        /// The key.
+        key: String,
+    },
+    /// The value does not deserialize, or breaks a rule of the plugin.
+    Invalid {
+        /// The key.
+        key: String,
+        /// What is wrong: the `serde_json` error message or the rule.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// Builds the error for a value of `key` that breaks a rule of the
+    /// plugin, for example an empty prefix. `message` says what is wrong.
+    pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Returns the key whose value is missing or invalid.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Missing { key } | Self::Invalid { key, .. } => key,
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid config value `{}`: {}", self.key, self.message)
+        match self {
+            Self::Missing { key } => write!(
+                f,
+                "missing config value `{key}`: set `{key}` in the plugin's config table"
+            ),
+            Self::Invalid { key, message } => write!(
+                f,
+                "invalid config value `{key}`: {message}; fix `{key}` in the plugin's config table"
+            ),
+        }
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Every value of the plugin's config table, as JSON text by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    values: BTreeMap<String, String>,
+}
+
+impl Table {
+    /// Reads the whole table from the host.
+    pub fn load() -> Self {
+        Self::from_pairs(host::get_all())
+    }
+
+    /// Builds a table from `(key, JSON text)` pairs, for unit tests on the
+    /// host machine, where the import cannot be called.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let values = pairs
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect();
+        Self { values }
+    }
+
+    /// Returns the value under `key` deserialized as `T`, or `None` when
+    /// the key is not set.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ConfigError> {
+        self.json(key).map(|json| parse(key, json)).transpose()
+    }
+
+    /// Returns the value under `key` deserialized as `T`, or `default` when
+    /// the key is not set.
+    pub fn get_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, ConfigError> {
+        Ok(self.get(key)?.unwrap_or(default))
+    }
+
+    /// Returns the value under `key` deserialized as `T`, or `T::default()`
+    /// when the key is not set.
+    pub fn get_or_default<T: DeserializeOwned + Default>(
+        &self,
+        key: &str,
+    ) -> Result<T, ConfigError> {
+        Ok(self.get(key)?.unwrap_or_default())
+    }
+
+    /// Returns the value under `key` deserialized as `T`. Fails with
+    /// [`ConfigError::Missing`] when the key is not set.
+    pub fn require<T: DeserializeOwned>(&self, key: &str) -> Result<T, ConfigError> {
+        self.get(key)?.ok_or_else(|| ConfigError::Missing {
+            key: key.to_owned(),
+        })
+    }
+
+    /// Returns the JSON text under `key`, or `None` when the key is not set.
+    pub fn json(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// Returns the keys that are set, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+}
 
 /// Returns the value under `key` deserialized as `T`, or `None` when the
 /// key is not set. Fails when the value does not deserialize as `T`.
@@ -42,6 +149,14 @@ pub fn get_or<T: DeserializeOwned>(key: &str, default: T) -> Result<T, ConfigErr
     Ok(get(key)?.unwrap_or(default))
 }
 
+/// Returns the value under `key` deserialized as `T`. Fails when the key
+/// is not set or the value does not deserialize as `T`.
+pub fn require<T: DeserializeOwned>(key: &str) -> Result<T, ConfigError> {
+    get(key)?.ok_or_else(|| ConfigError::Missing {
+        key: key.to_owned(),
+    })
+}
+
 /// Returns the JSON text under `key`, or `None` when the key is not set.
 pub fn get_json(key: &str) -> Option<String> {
     host::get(key)
@@ -54,7 +169,7 @@ pub fn all_json() -> Vec<(String, String)> {
 
 /// Deserializes the JSON text `json` of `key` as `T`.
 pub fn parse<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, ConfigError> {
-    serde_json::from_str(json).map_err(|error| ConfigError {
+    serde_json::from_str(json).map_err(|error| ConfigError::Invalid {
         key: key.to_owned(),
         message: error.to_string(),
     })
@@ -83,10 +198,65 @@ mod tests {
     #[test]
     fn parse_wrong_type() {
         let error = parse::<u32>("count", "\"three\"").unwrap_err();
-        assert_eq!(error.key, "count");
+        assert_eq!(error.key(), "count");
         assert_eq!(
             error.to_string(),
-            "invalid config value `count`: invalid type: string \"three\", expected u32 at line 1 column 7"
+            "invalid config value `count`: invalid type: string \"three\", expected u32 at line 1 column 7; fix `count` in the plugin's config table"
+        );
+    }
+
+    #[test]
+    fn table_get_and_defaults() {
+        let table = Table::from_pairs([("greeting", "\"hi\""), ("max", "3")]);
+        assert_eq!(
+            table.get::<String>("greeting").unwrap().as_deref(),
+            Some("hi")
+        );
+        assert_eq!(table.get::<u32>("absent").unwrap(), None);
+        assert_eq!(table.get_or("max", 5u32).unwrap(), 3);
+        assert_eq!(table.get_or("absent", 5u32).unwrap(), 5);
+        assert_eq!(
+            table.get_or_default::<Vec<String>>("absent").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(table.json("max"), Some("3"));
+        assert_eq!(table.keys().collect::<Vec<_>>(), ["greeting", "max"]);
+    }
+
+    #[test]
+    fn table_require_missing() {
+        let table = Table::default();
+        let error = table.require::<String>("url").unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::Missing {
+                key: "url".to_owned()
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "missing config value `url`: set `url` in the plugin's config table"
+        );
+    }
+
+    #[test]
+    fn table_invalid_value_names_key() {
+        let table = Table::from_pairs([("max", "\"many\"")]);
+        let error = table.get_or("max", 1u32).unwrap_err();
+        assert_eq!(error.key(), "max");
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid config value `max`: invalid type")
+        );
+    }
+
+    #[test]
+    fn invalid_rule_message() {
+        let error = ConfigError::invalid("scene_prefix", "must not be empty");
+        assert_eq!(
+            error.to_string(),
+            "invalid config value `scene_prefix`: must not be empty; fix `scene_prefix` in the plugin's config table"
         );
     }
 }

@@ -94,6 +94,37 @@ pub fn delete(key: &str) -> Result<(), KvError> {
     Ok(host::delete(key)?)
 }
 
+/// Adds `delta` to the counter under `key` and returns the new value, in
+/// one atomic step. A counter is decimal text, so [`get`] reads it as a
+/// number. An absent or expired key counts from 0. Fails with
+/// [`KvError::Store`] when the value is not a decimal `i64` or the sum
+/// overflows.
+pub fn increment(key: &str, delta: i64) -> Result<i64, KvError> {
+    Ok(host::increment(key, delta)?)
+}
+
+/// Stores `value` as JSON under `key` only when the key is absent or
+/// expired, in one atomic step. Returns true when this call stored it.
+/// Of several concurrent calls for one key exactly one returns true, so a
+/// marker written this way lets a plugin act once per key.
+pub fn set_if_absent<T: Serialize + ?Sized>(
+    key: &str,
+    value: &T,
+    ttl_seconds: Option<u32>,
+) -> Result<bool, KvError> {
+    set_if_absent_bytes(key, &encode(key, value)?, ttl_seconds)
+}
+
+/// Stores raw bytes under `key` only when the key is absent or expired.
+/// Returns true when this call stored them.
+pub fn set_if_absent_bytes(
+    key: &str,
+    value: &[u8],
+    ttl_seconds: Option<u32>,
+) -> Result<bool, KvError> {
+    Ok(host::set_if_absent(key, value, ttl_seconds)?)
+}
+
 /// Deserializes the stored JSON `bytes` of `key` as `T`.
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, KvError> {
     serde_json::from_slice(bytes).map_err(|error| KvError::Json {

@@ -25,21 +25,43 @@
 //! Build the crate as a `cdylib` for `wasm32-wasip2`. The WIT types ([`Event`],
 //! [`Reply`], [`Directive`] and the rest) are the generated ones, re-exported
 //! with accessor and builder methods added; a new WIT variant therefore
-//! appears here without any change to this crate. The [`config`], [`kv`] and
-//! [`log`] modules wrap the host imports of the same names.
+//! appears here without any change to this crate.
+//!
+//! - Host imports: [`config`], [`kv`], [`log`], [`followers`] (the follower
+//!   ledger and pseudonyms), [`qrcode`], [`media`] and [`fetch`]. Each
+//!   returns its own error type whose message names what failed and, for a
+//!   missing capability, which one to grant.
+//! - Replies and actions: builders on [`Reply`], [`Article`], [`VideoReply`]
+//!   and [`MusicReply`]; on [`Directive`] for customer-service messages,
+//!   template messages and tags; on [`CustomMessage`] and
+//!   [`TemplateMessage`].
+//! - Settings: [`config::Table`] reads typed values with errors that name
+//!   the key and the fix, and [`ReplySpec`] is the reply form that plugin
+//!   configs share (`{ text = "..." }`, `{ image = "MEDIA_ID" }`,
+//!   `{ news = [...] }`, ...).
+//!
+//! The imports exist only inside the host. In unit tests on the
+//! development machine the builders, accessors, [`config::Table`] and
+//! [`ReplySpec`] work, and calling an import panics.
 
 extern crate self as wxhost_plugin;
 
+mod action;
 pub mod config;
 mod event;
+pub mod fetch;
+pub mod followers;
 pub mod kv;
 pub mod log;
+pub mod media;
+pub mod qrcode;
 mod reply;
+mod spec;
 
 /// The bindings that `wit-bindgen` generates for the `plugin` world.
 ///
 /// Plugins rarely need this module: every type is re-exported at the crate
-/// root, and [`config`], [`kv`] and [`log`] wrap the imports.
+/// root, and the modules of the same names wrap the imports.
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
@@ -52,6 +74,7 @@ pub mod bindings {
 }
 
 pub use bindings::wxhost::plugin::types::*;
+pub use spec::{ArticleSpec, MusicSpec, ReplySpec, VideoSpec};
 
 /// Items that [`export_plugin!`] expands to. Not part of the public API.
 #[doc(hidden)]

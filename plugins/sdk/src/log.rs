@@ -4,6 +4,8 @@
 //! key and value; 4096 bytes by default) and drops the records past it.
 //! Do not log the follower's openid or message text.
 
+use std::fmt;
+
 pub use crate::bindings::wxhost::plugin::log::Level;
 
 use crate::bindings::wxhost::plugin::log as host;
@@ -35,4 +37,15 @@ pub fn warn(message: &str, fields: &[(&str, &str)]) {
 /// Writes an error record.
 pub fn error(message: &str, fields: &[(&str, &str)]) {
     write(Level::Error, message, fields);
+}
+
+/// Writes an error record with one field, `error`, holding `cause`'s
+/// message: the usual record for a failure the plugin handles.
+pub fn error_with(message: &str, cause: &dyn fmt::Display) {
+    error(message, &[("error", &cause.to_string())]);
+}
+
+/// Writes a warning record with one field, `error`, holding `cause`'s message.
+pub fn warn_with(message: &str, cause: &dyn fmt::Display) {
+    warn(message, &[("error", &cause.to_string())]);
 }

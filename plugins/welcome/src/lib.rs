@@ -14,45 +14,37 @@
 
 mod settings;
 
-wit_bindgen::generate!({ path: "../../wit", world: "plugin" });
-
-use settings::{ReplyConfig, Settings};
-use wxhost::plugin::log::{self, Level};
-use wxhost::plugin::types::{EventKind, Payload};
-use wxhost::plugin::{followers, kv};
+use settings::Settings;
+use wxhost_plugin::config::Table;
+use wxhost_plugin::{Event, EventKind, Plugin, Reply, ReplySpec, followers, kv, log};
 
 /// How long a counted callback's marker is kept, in seconds.
 const MARKER_TTL_SECS: u32 = 24 * 60 * 60;
 
 struct WelcomePlugin;
 
-impl Guest for WelcomePlugin {
-    fn handle(event: Event) -> Vec<Directive> {
-        let Payload::Event(kind) = &event.payload else {
-            return vec![Directive::NoReply];
-        };
-        let settings = match Settings::load() {
+impl Plugin for WelcomePlugin {
+    fn reply(event: &Event) -> Option<Reply> {
+        let kind = event.event_kind()?;
+        let settings = match Settings::load(&Table::load()) {
             Ok(settings) => settings,
             Err(error) => {
-                log_error("invalid welcome configuration", error);
-                return vec![Directive::NoReply];
+                log::error_with("invalid welcome configuration", &error);
+                return None;
             }
         };
-        let reply = match kind {
+        let spec = match kind {
             EventKind::Subscribe(subscribe) => {
-                on_follow(&settings, &event, subscribe.scene.as_deref())
+                on_follow(&settings, event, subscribe.scene.as_deref())
             }
-            EventKind::Scan(scan) => on_scan(&settings, &event, &scan.scene),
+            EventKind::Scan(scan) => on_scan(&settings, event, &scan.scene),
             EventKind::Unsubscribe => {
-                on_unfollow(&settings, &event);
+                on_unfollow(&settings, event);
                 None
             }
             _ => None,
         };
-        match reply {
-            Some(reply) => vec![Directive::Reply(reply.to_wit())],
-            None => vec![Directive::NoReply],
-        }
+        spec.map(ReplySpec::to_reply)
     }
 }
 
@@ -60,14 +52,11 @@ fn on_follow<'a>(
     settings: &'a Settings,
     event: &Event,
     scene: Option<&str>,
-) -> Option<&'a ReplyConfig> {
-    let follower = match followers::get(&event.from_user) {
-        Ok(follower) => follower,
-        Err(error) => {
-            log_error("failed to read the follower ledger", describe(&error));
-            None
-        }
-    };
+) -> Option<&'a ReplySpec> {
+    let follower = followers::get(&event.from_user).unwrap_or_else(|error| {
+        log::error_with("failed to read the follower ledger", &error);
+        None
+    });
     // The ledger already includes this follow.
     let first_time = follower.is_none_or(|f| f.follow_count <= 1);
     let channel = settings.channel_of(scene);
@@ -89,7 +78,7 @@ fn on_follow<'a>(
     }
 }
 
-fn on_scan<'a>(settings: &'a Settings, event: &Event, scene: &str) -> Option<&'a ReplyConfig> {
+fn on_scan<'a>(settings: &'a Settings, event: &Event, scene: &str) -> Option<&'a ReplySpec> {
     let channel = settings.channel_of(Some(scene));
     let name = settings.channel_name(Some(scene));
     count(settings, event, "scan", &name, &["scans"]);
@@ -103,7 +92,7 @@ fn on_unfollow(settings: &Settings, event: &Event) {
     let scene = match followers::get(&event.from_user) {
         Ok(follower) => follower.and_then(|f| f.last_scene),
         Err(error) => {
-            log_error("failed to read the follower ledger", describe(&error));
+            log::error_with("failed to read the follower ledger", &error);
             return;
         }
     };
@@ -120,41 +109,19 @@ fn count(settings: &Settings, event: &Event, event_name: &str, channel: &str, co
         "seen/{}/{}/{event_name}",
         event.from_user, event.create_time
     );
-    match kv::set_if_absent(&marker, b"1", Some(MARKER_TTL_SECS)) {
+    match kv::set_if_absent_bytes(&marker, b"1", Some(MARKER_TTL_SECS)) {
         Ok(true) => {}
         Ok(false) => return,
         Err(error) => {
-            log_error("failed to count the channel", describe_kv(&error));
+            log::error_with("failed to count the channel", &error);
             return;
         }
     }
     for counter in counters {
-        let key = format!("channel/{channel}/{counter}");
-        if let Err(error) = kv::increment(&key, 1) {
-            log_error("failed to count the channel", describe_kv(&error));
+        if let Err(error) = kv::increment(&format!("channel/{channel}/{counter}"), 1) {
+            log::error_with("failed to count the channel", &error);
         }
     }
 }
 
-fn describe(error: &followers::Error) -> String {
-    match error {
-        followers::Error::NotPermitted => {
-            "not-permitted: grant the followers capability".to_owned()
-        }
-        followers::Error::Store(text) => format!("store: {text}"),
-    }
-}
-
-fn describe_kv(error: &kv::Error) -> String {
-    match error {
-        kv::Error::TooLarge => "too-large".to_owned(),
-        kv::Error::NotPermitted => "not-permitted: grant the kv capability".to_owned(),
-        kv::Error::Store(text) => format!("store: {text}"),
-    }
-}
-
-fn log_error(message: &str, error: String) {
-    log::write(Level::Error, message, &[("error".to_owned(), error)]);
-}
-
-export!(WelcomePlugin);
+wxhost_plugin::export_plugin!(WelcomePlugin);

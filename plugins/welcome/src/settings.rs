@@ -1,82 +1,31 @@
 //! The welcome configuration: replies, QR channels and scene patterns.
 
 use serde::Deserialize;
-
-use crate::wxhost::plugin::config;
-use crate::wxhost::plugin::types::{Article, Reply};
-
-/// A configured reply: `{"text": "..."}` or `{"news": [...]}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
-pub enum ReplyConfig {
-    Text(String),
-    News(Vec<ArticleConfig>),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArticleConfig {
-    title: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    pic_url: String,
-    url: String,
-}
-
-impl ReplyConfig {
-    /// Builds the WIT reply.
-    pub fn to_wit(&self) -> Reply {
-        match self {
-            Self::Text(text) => Reply::Text(text.clone()),
-            Self::News(articles) => Reply::News(
-                articles
-                    .iter()
-                    .map(|article| Article {
-                        title: article.title.clone(),
-                        description: article.description.clone(),
-                        pic_url: article.pic_url.clone(),
-                        url: article.url.clone(),
-                    })
-                    .collect(),
-            ),
-        }
-    }
-}
+use wxhost_plugin::ReplySpec;
+use wxhost_plugin::config::{ConfigError, Table};
+use wxhost_plugin::qrcode::ScenePattern;
 
 /// One QR channel: the scenes that belong to it and its own replies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Channel {
     pub name: String,
-    /// Scene patterns: exact, or a prefix when the pattern ends in `*`.
-    pub scenes: Vec<String>,
-    pub new_follower_reply: Option<ReplyConfig>,
-    pub returning_reply: Option<ReplyConfig>,
-    pub scan_reply: Option<ReplyConfig>,
+    pub scenes: Vec<ScenePattern>,
+    pub new_follower_reply: Option<ReplySpec>,
+    pub returning_reply: Option<ReplySpec>,
+    pub scan_reply: Option<ReplySpec>,
     /// First-time followers of this channel get no reply from this plugin,
     /// so a later plugin in the route (such as referral) replies to them.
     #[serde(default)]
     pub pass_new_followers: bool,
 }
 
-impl Channel {
-    fn matches(&self, scene: &str) -> bool {
-        self.scenes
-            .iter()
-            .any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => scene.starts_with(prefix),
-                None => scene == pattern,
-            })
-    }
-}
-
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub new_follower_reply: Option<ReplyConfig>,
-    pub returning_reply: Option<ReplyConfig>,
-    pub scan_reply: Option<ReplyConfig>,
+    pub new_follower_reply: Option<ReplySpec>,
+    pub returning_reply: Option<ReplySpec>,
+    pub scan_reply: Option<ReplySpec>,
     pub channels: Vec<Channel>,
     /// Channel of follows without a QR scene.
     pub direct_channel: String,
@@ -86,24 +35,25 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads every key from the plugin's config. Returns the key and the
-    /// parse error of the first invalid value.
-    pub fn load() -> Result<Settings, String> {
+    /// Reads every key from `table`. Fails on the first invalid value.
+    pub fn load(table: &Table) -> Result<Settings, ConfigError> {
         Ok(Settings {
-            new_follower_reply: value("new_follower_reply")?,
-            returning_reply: value("returning_reply")?,
-            scan_reply: value("scan_reply")?,
-            channels: value("channels")?.unwrap_or_default(),
-            direct_channel: value("direct_channel")?.unwrap_or_else(|| "direct".to_owned()),
-            other_channel: value("other_channel")?.unwrap_or_else(|| "other".to_owned()),
-            count_channels: value("count_channels")?.unwrap_or(true),
+            new_follower_reply: table.get("new_follower_reply")?,
+            returning_reply: table.get("returning_reply")?,
+            scan_reply: table.get("scan_reply")?,
+            channels: table.get_or_default("channels")?,
+            direct_channel: table.get_or("direct_channel", "direct".to_owned())?,
+            other_channel: table.get_or("other_channel", "other".to_owned())?,
+            count_channels: table.get_or("count_channels", true)?,
         })
     }
 
     /// Returns the first channel that lists `scene`, if any.
     pub fn channel_of(&self, scene: Option<&str>) -> Option<&Channel> {
         let scene = scene?;
-        self.channels.iter().find(|channel| channel.matches(scene))
+        self.channels
+            .iter()
+            .find(|channel| channel.scenes.iter().any(|pattern| pattern.matches(scene)))
     }
 
     /// Returns the channel name to count a follow with `scene` under.
@@ -116,11 +66,43 @@ impl Settings {
     }
 }
 
-fn value<T: serde::de::DeserializeOwned>(key: &str) -> Result<Option<T>, String> {
-    let Some(text) = config::get(key) else {
-        return Ok(None);
-    };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|error| format!("{key}: {error}"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHANNELS: &str = r#"[
+        {"name": "poster", "scenes": ["poster_*"], "new_follower_reply": {"text": "poster"}},
+        {"name": "store", "scenes": ["store_1", "store_2"]}
+    ]"#;
+
+    #[test]
+    fn defaults_without_config() {
+        let settings = Settings::load(&Table::default()).unwrap();
+        assert!(settings.channels.is_empty());
+        assert_eq!(settings.direct_channel, "direct");
+        assert_eq!(settings.other_channel, "other");
+        assert!(settings.count_channels);
+    }
+
+    #[test]
+    fn channel_names_by_scene() {
+        let settings = Settings::load(&Table::from_pairs([("channels", CHANNELS)])).unwrap();
+        assert_eq!(settings.channel_name(Some("poster_spring")), "poster");
+        assert_eq!(settings.channel_name(Some("store_2")), "store");
+        assert_eq!(settings.channel_name(Some("store_3")), "other");
+        assert_eq!(settings.channel_name(None), "direct");
+        assert_eq!(
+            settings
+                .channel_of(Some("poster_x"))
+                .and_then(|c| c.new_follower_reply.clone()),
+            Some(ReplySpec::Text("poster".to_owned()))
+        );
+    }
+
+    #[test]
+    fn invalid_reply_names_key() {
+        let table = Table::from_pairs([("scan_reply", r#"{"txt": "hi"}"#)]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(error.key(), "scan_reply");
+    }
 }

@@ -13,13 +13,10 @@ const GROUPS: &str = r#"[
      "mode": "random_one"}
 ]"#;
 
-fn rules(extra: impl FnOnce(&mut RawConfig<'static>)) -> Rules {
-    let mut raw = RawConfig {
-        groups: Some(GROUPS),
-        ..RawConfig::default()
-    };
-    extra(&mut raw);
-    Rules::parse(&raw).unwrap()
+/// Returns the rules of `GROUPS` plus the `extra` config values.
+fn rules(extra: &[(&str, &str)]) -> Rules {
+    let pairs = std::iter::once(("groups", GROUPS)).chain(extra.iter().copied());
+    Rules::parse(&Table::from_pairs(pairs)).unwrap()
 }
 
 fn texts(selection: &Selection<'_>) -> Vec<String> {
@@ -27,7 +24,7 @@ fn texts(selection: &Selection<'_>) -> Vec<String> {
         .replies
         .iter()
         .map(|reply| match reply {
-            ReplyConfig::Text(text) => text.clone(),
+            ReplySpec::Text(text) => text.clone(),
             other => format!("{other:?}"),
         })
         .collect()
@@ -35,55 +32,56 @@ fn texts(selection: &Selection<'_>) -> Vec<String> {
 
 #[test]
 fn priority_order_wins() {
-    let rules = rules(|_| {});
+    let rules = rules(&[]);
     assert_eq!(texts(&rules.select("  价格表\n", 1)), ["high"]);
     assert_eq!(texts(&rules.select("价格表多少", 1)), ["low"]);
 }
 
 #[test]
 fn no_match_without_default() {
-    let rules = rules(|_| {});
+    let rules = rules(&[]);
     assert!(rules.select("你好", 1).replies.is_empty());
 }
 
 #[test]
 fn default_reply_used() {
-    let rules = rules(|raw| raw.default_reply = Some(r#"{"text": "默认"}"#));
+    let rules = rules(&[("default_reply", r#"{"text": "默认"}"#)]);
     assert_eq!(texts(&rules.select("你好", 1)), ["默认"]);
 }
 
 #[test]
 fn default_reply_turned_off() {
-    let rules = rules(|raw| {
-        raw.default_reply = Some(r#"{"text": "默认"}"#);
-        raw.default_reply_enabled = Some("false");
-    });
+    let rules = rules(&[
+        ("default_reply", r#"{"text": "默认"}"#),
+        ("default_reply_enabled", "false"),
+    ]);
     assert!(rules.select("你好", 1).replies.is_empty());
 }
 
 #[test]
 fn invalid_groups_rejected() {
-    let error = Rules::parse(&RawConfig {
-        groups: Some("[{}]"),
-        ..RawConfig::default()
-    })
-    .unwrap_err();
-    assert!(error.starts_with("groups: missing field"), "{error}");
+    let error = Rules::parse(&Table::from_pairs([("groups", "[{}]")])).unwrap_err();
+    assert_eq!(error.key(), "groups");
+    assert!(
+        error
+            .to_string()
+            .starts_with("invalid config value `groups`: missing field"),
+        "{error}"
+    );
 }
 
 #[test]
 fn group_without_reply_rejected() {
-    let error = Rules::parse(&RawConfig {
-        groups: Some(r#"[{"phrases": []}]"#),
-        ..RawConfig::default()
-    })
-    .unwrap_err();
-    assert_eq!(error, "groups[0]: set `reply` or `replies`");
+    let error = Rules::parse(&Table::from_pairs([("groups", r#"[{"phrases": []}]"#)])).unwrap_err();
+    assert_eq!(
+        error,
+        ConfigError::invalid("groups", "group 0 has no replies: set `reply` or `replies`")
+    );
 }
 
 #[test]
 fn full_width_folds() {
-    let rules = rules(|_| {});
+    let rules = rules(&[]);
     let chosen = texts(&rules.select("ＨＥＬＬＯ", 7));
     assert_eq!(chosen.len(), 1);
     assert!(["h1", "h2", "h3"].contains(&chosen[0].as_str()));
@@ -95,12 +93,12 @@ fn full_width_folds() {
 }
 
 fn rules_no_fold() -> Rules {
-    rules(|raw| raw.fold = Some("false"))
+    rules(&[("fold", "false")])
 }
 
 #[test]
 fn regex_matches_folded_digits() {
-    let rules = rules(|_| {});
+    let rules = rules(&[]);
     assert_eq!(rules.select("订单 123456", 3).replies.len(), 1);
     assert_eq!(rules.select("订单１２３４５６", 3).replies.len(), 1);
     assert!(rules.select("订单 12345", 3).replies.is_empty());
@@ -108,7 +106,7 @@ fn regex_matches_folded_digits() {
 
 #[test]
 fn random_one_is_deterministic() {
-    let rules = rules(|_| {});
+    let rules = rules(&[]);
     let picks: Vec<String> = (0..30u64)
         .map(|seed| texts(&rules.select("hello", seed)).remove(0))
         .collect();
@@ -125,18 +123,16 @@ fn random_one_is_deterministic() {
 
 #[test]
 fn all_groups_answer() {
-    let rules = rules(|raw| raw.match_groups = Some(r#""all""#));
+    let rules = rules(&[("match_groups", r#""all""#)]);
     assert_eq!(texts(&rules.select("价格表", 1)), ["high", "low"]);
 }
 
 #[test]
 fn invalid_regex_reported() {
-    let rules = Rules::parse(&RawConfig {
-        groups: Some(
-            r#"[{"phrases": [{"match": "regex", "text": "(unclosed"}], "reply": {"text": "x"}}]"#,
-        ),
-        ..RawConfig::default()
-    })
+    let rules = Rules::parse(&Table::from_pairs([(
+        "groups",
+        r#"[{"phrases": [{"match": "regex", "text": "(unclosed"}], "reply": {"text": "x"}}]"#,
+    )]))
     .unwrap();
     let selection = rules.select("(unclosed", 1);
     assert!(selection.replies.is_empty());
@@ -146,9 +142,6 @@ fn invalid_regex_reported() {
 
 #[test]
 fn max_replies_caps() {
-    let rules = rules(|raw| {
-        raw.match_groups = Some(r#""all""#);
-        raw.max_replies = Some("1");
-    });
+    let rules = rules(&[("match_groups", r#""all""#), ("max_replies", "1")]);
     assert_eq!(texts(&rules.select("价格表", 1)), ["high"]);
 }
