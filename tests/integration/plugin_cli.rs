@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wxhost::cli::plugin::{NewArgs, RunArgs, check, new, run};
+use wxhost::config::DEFAULT_MAX_BINARY_BYTES;
 use wxhost_tests::plugins;
 
 const TEXT_EVENT: &str = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oFollower0001]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1</MsgId></xml>";
@@ -36,7 +37,8 @@ fn lines(text: &str) -> Vec<&str> {
 
 #[test]
 fn check_valid_component() {
-    let report = check::check(Path::new(plugins::ECHO)).expect("echo passes the check");
+    let report = check::check(Path::new(plugins::ECHO), DEFAULT_MAX_BINARY_BYTES)
+        .expect("echo passes the check");
     let text = report.to_string();
     assert!(report.passed());
     assert_eq!(report.info.exports, ["handle"]);
@@ -47,10 +49,30 @@ fn check_valid_component() {
 }
 
 #[test]
+fn check_applies_size_limit() {
+    let report = check::check(Path::new(plugins::ECHO), 1024).expect("echo compiles");
+    let text = report.to_string();
+    assert!(!report.passed());
+    assert_eq!(report.max_bytes, 1024);
+    assert!(
+        lines(&text).contains(
+            &format!("size: {} bytes of 1024 maximum (TOO LARGE)", report.bytes).as_str()
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines().last().is_some_and(
+            |line| line.starts_with("result: invalid, the component is larger than 1024 bytes")
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_rejects_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "broken.wasm", b"\0asm\x0d\0\x01\0garbage");
-    let error = check::check(&file).expect_err("garbage is rejected");
+    let error = check::check(&file, DEFAULT_MAX_BINARY_BYTES).expect_err("garbage is rejected");
     let message = format!("{error:#}");
     let expected_start = format!("{} is not a valid wxhost plugin", file.display());
     assert!(message.starts_with(&expected_start), "{message}");
@@ -62,7 +84,11 @@ fn check_rejects_garbage() {
 
 #[test]
 fn check_missing_file() {
-    let error = check::check(Path::new("/nonexistent/plugin.wasm")).unwrap_err();
+    let error = check::check(
+        Path::new("/nonexistent/plugin.wasm"),
+        DEFAULT_MAX_BINARY_BYTES,
+    )
+    .unwrap_err();
     assert_eq!(
         format!("{error:#}"),
         "failed to read /nonexistent/plugin.wasm: No such file or directory (os error 2)"

@@ -297,12 +297,15 @@ fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) 
             format!("{ms} is out of range; use 1 to 60000"),
         );
     }
+    // The runtime reserves this much per instance slot, so no plugin can
+    // be granted more.
+    let runtime_cap = crate::runtime::DEFAULT_MAX_MEMORY_BYTES as u64;
     if let Some(bytes) = limits.max_memory_bytes
-        && !(64 * 1024..=1024 * 1024 * 1024).contains(&bytes)
+        && !(64 * 1024..=runtime_cap).contains(&bytes)
     {
         problems.add(
             format!("{field}.limits.max_memory_bytes"),
-            format!("{bytes} is out of range; use 65536 to 1073741824"),
+            format!("{bytes} is out of range; use 65536 to {runtime_cap} (the runtime's cap)"),
         );
     }
     if limits.max_directives == Some(0) {
@@ -450,6 +453,27 @@ token = "env:WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET"
         assert!(
             error.to_string().contains("unknown field `listen_port`"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn memory_limit_above_runtime_cap_rejected() {
+        let found = problems(
+            r#"
+[[plugins]]
+name = "big"
+path = "big.wasm"
+limits = { max_memory_bytes = 134217728 }
+"#,
+        );
+        let memory: Vec<&Problem> = found
+            .iter()
+            .filter(|problem| problem.field == "plugins[0].limits.max_memory_bytes")
+            .collect();
+        assert_eq!(memory.len(), 1, "{found:?}");
+        assert_eq!(
+            memory[0].message,
+            "134217728 is out of range; use 65536 to 67108864 (the runtime's cap)"
         );
     }
 }

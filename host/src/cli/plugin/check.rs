@@ -8,13 +8,6 @@ use anyhow::Context;
 
 use crate::runtime::{ComponentInfo, PluginRuntime, PluginSettings, RuntimeConfig};
 
-/// The largest component `plugin check` accepts: 32 MiB. A Rust plugin
-/// built with the SDK takes about 100 KiB and a componentize-py 0.25
-/// plugin about 18 MiB.
-// NOTE: the host itself loads a component of any size; only `plugin check`
-// compares against this number so far.
-pub const MAX_COMPONENT_BYTES: usize = 32 * 1024 * 1024;
-
 /// The findings of `plugin check` on one component.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
@@ -22,6 +15,9 @@ pub struct CheckReport {
     pub file: PathBuf,
     /// Size of the file in bytes.
     pub bytes: usize,
+    /// The size limit it was checked against: the plugin's
+    /// `limits.max_binary_bytes` in the host config.
+    pub max_bytes: u64,
     /// SHA-256 of the file, as lowercase hex.
     pub content_hash: String,
     /// The component's imports and exports.
@@ -29,9 +25,9 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Returns true when the component is no larger than [`MAX_COMPONENT_BYTES`].
+    /// Returns true when the component is no larger than `max_bytes`.
     pub fn passed(&self) -> bool {
-        self.bytes <= MAX_COMPONENT_BYTES
+        self.bytes as u64 <= self.max_bytes
     }
 }
 
@@ -40,7 +36,7 @@ impl CheckReport {
 /// Fails, naming the file, when it cannot be read, is not a component for
 /// this engine, imports something the host does not provide, or does not
 /// export the `plugin` world's `handle`.
-pub fn check(file: &Path) -> anyhow::Result<CheckReport> {
+pub fn check(file: &Path, max_bytes: u64) -> anyhow::Result<CheckReport> {
     let wasm = std::fs::read(file).with_context(|| format!("failed to read {}", file.display()))?;
     let runtime = one_shot_runtime()?;
     let name = plugin_name(file);
@@ -55,6 +51,7 @@ pub fn check(file: &Path) -> anyhow::Result<CheckReport> {
     Ok(CheckReport {
         file: file.to_owned(),
         bytes: wasm.len(),
+        max_bytes,
         content_hash: plugin.content_hash().to_owned(),
         info: plugin.component_info(),
     })
@@ -85,7 +82,7 @@ impl fmt::Display for CheckReport {
         writeln!(
             f,
             "size: {} bytes of {} maximum ({verdict})",
-            self.bytes, MAX_COMPONENT_BYTES
+            self.bytes, self.max_bytes
         )?;
         writeln!(
             f,
@@ -119,7 +116,10 @@ impl fmt::Display for CheckReport {
         } else {
             writeln!(
                 f,
-                "result: invalid, the component is larger than {MAX_COMPONENT_BYTES} bytes"
+                "result: invalid, the component is larger than {} bytes; \
+                 the host would not load it unless the plugin's limits.max_binary_bytes \
+                 allows it (pass the same value as --max-binary-bytes)",
+                self.max_bytes
             )
         }
     }

@@ -44,6 +44,10 @@ pub struct NewArgs {
 pub struct CheckArgs {
     /// The component to check (`.wasm`).
     pub file: PathBuf,
+    /// The size limit in bytes: the plugin's `limits.max_binary_bytes` in
+    /// the host config, whose default this is.
+    #[arg(long, default_value_t = crate::config::DEFAULT_MAX_BINARY_BYTES)]
+    pub max_binary_bytes: u64,
 }
 
 /// Arguments of `wxhost plugin run`.
@@ -73,7 +77,7 @@ pub fn execute(command: PluginCommand) -> anyhow::Result<bool> {
             Ok(true)
         }
         PluginCommand::Check(args) => {
-            let report = check::check(&args.file)?;
+            let report = check::check(&args.file, args.max_binary_bytes)?;
             print!("{report}");
             Ok(report.passed())
         }
