@@ -275,6 +275,7 @@ impl Dispatcher {
                 inbound: inbound.clone(),
                 live_lines: result.as_ref().ok().map(|d| directive_lines(d)),
                 kv: self.kv.clone(),
+                services: Arc::new(self.services.read_only()),
                 metrics: self.metrics.clone(),
             }
             .spawn();

@@ -15,6 +15,7 @@ use super::lifecycle_support::{
     replace_by_rename, send_text,
 };
 use super::outbox_support::{CUSTOM_SEND, deliveries_to, follower_writes, outbox_count, start};
+use super::services_support::{QRCODE_CREATE, WELCOME, follow, reply_text, say, unfollow};
 use super::support::{TestHost, USER_1};
 
 const ECHO_MAIN: &str = "{plugins}/plugin_echo.wasm";
@@ -122,6 +123,59 @@ content = "from the shadow"
         assert_eq!(outbox_count(&host, state), 0, "{state}");
     }
     assert!(deliveries_to(&fake, CUSTOM_SEND).is_empty());
+    assert!(fake.deliveries().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_reads_follower_ledger() {
+    let welcome = WELCOME.replace(
+        "capabilities = [\"kv\", \"followers\"]",
+        "capabilities = [\"kv\", \"followers\"]\n\n[plugins.shadow]\npath = \"{plugins}/plugin_welcome.wasm\"",
+    );
+    assert_ne!(welcome, WELCOME, "the shadow table was added");
+    let (_fake, host) = start("reply_budget_ms = 4000", &welcome).await;
+
+    let client = host.client("demo");
+    let first = follow(&client, USER_1, 1_700_000_001, None).await;
+    assert_eq!(reply_text(&first), "欢迎新朋友");
+    let gone = unfollow(&client, USER_1, 1_700_000_002).await;
+    assert_eq!(gone.text(), "success");
+    // Only the ledger distinguishes a returning follower from a new one.
+    let back = follow(&client, USER_1, 1_700_000_003, None).await;
+    assert_eq!(reply_text(&back), "欢迎回来");
+
+    let same = r#"wxhost_shadow_runs_total{plugin="welcome",result="same"}"#;
+    let changed = r#"wxhost_shadow_runs_total{plugin="welcome",result="changed"}"#;
+    eventually("three shadow runs", || async {
+        metric(&host, same).await + metric(&host, changed).await == 3.0
+    })
+    .await;
+    assert_eq!(metric(&host, changed).await, 0.0);
+    assert_eq!(metric(&host, same).await, 3.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_creates_no_qr_code() {
+    let plugins = r#"
+[[plugins]]
+name = "main"
+path = "{plugins}/plugin_echo.wasm"
+messages = ["text"]
+capabilities = ["kv", "followers", "qrcode", "media"]
+
+[plugins.shadow]
+path = "{plugins}/plugin_services_probe.wasm"
+"#;
+    let (fake, host) = start("reply_budget_ms = 4000", plugins).await;
+
+    let reply = reply_text(&say(&host.client("demo"), USER_1, "qr shadow1", 1).await);
+    assert_eq!(reply, "qr shadow1");
+    let changed = r#"wxhost_shadow_runs_total{plugin="main",result="changed"}"#;
+    eventually("the shadow run", || async {
+        metric(&host, changed).await == 1.0
+    })
+    .await;
+    assert!(fake.requests_to(QRCODE_CREATE).is_empty());
     assert!(fake.deliveries().is_empty());
 }
 

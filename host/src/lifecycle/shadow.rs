@@ -4,7 +4,10 @@
 //! it returned, on another blocking thread, so the callback's reply
 //! never waits for it. Its directives are compared with the live ones and
 //! dropped: nothing it returns is replied, queued or sent. Its `kv` writes
-//! go to an in-memory overlay that dies with the call.
+//! go to an in-memory overlay that dies with the call. It reads the
+//! follower ledger, pseudonyms and cached QR codes and media like the live
+//! version, but a call that would create a QR code or upload media fails,
+//! so a shadow never spends WeChat quota.
 //!
 //! The log carries the diff without content: each changed directive as
 //! its kind, byte length and a SHA-256 prefix of its text form. The full
@@ -22,6 +25,7 @@ use super::entry::Version;
 use super::metrics::Metrics;
 use crate::protocol::message::Inbound;
 use crate::runtime::{Directive, KvStore, NOT_AN_INTEGER, OVERFLOW};
+use crate::services::Services;
 
 /// Returns one line per directive, the form that recordings store and
 /// diffs compare: `reply <reply>`, `no-reply`, `action <JSON>` or
@@ -159,6 +163,8 @@ pub struct ShadowRun {
     /// The live version's directive lines, or none when it faulted.
     pub live_lines: Option<Vec<String>>,
     pub kv: Arc<dyn KvStore>,
+    /// A read-only view of the host services ([`Services::read_only`]).
+    pub services: Arc<Services>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -181,7 +187,7 @@ impl ShadowRun {
             inner: self.kv.clone(),
             written: Mutex::new(HashMap::new()),
         });
-        let result = plugin.handle(&self.account, &self.inbound, &kv);
+        let result = plugin.handle_with_services(&self.account, &self.inbound, &kv, &self.services);
         let labels =
             |result: &'static str| [("plugin", name.clone()), ("result", result.to_owned())];
         let shadow_lines = match result {

@@ -7,8 +7,9 @@
 //! `fault <message>`. The plugin's `kv` is an in-memory store that
 //! starts empty and lives for the whole replay.
 //!
-//! NOTE: the recorded directives saw the host's real `kv` data, which the
-//! replay does not have, so a plugin whose replies depend on `kv` can
+//! NOTE: the recorded directives saw the host's real `kv` data and its
+//! `followers`, `qrcode` and `media` services, which the replay does not
+//! have (their calls fail), so a plugin whose replies depend on them can
 //! show changes that the new build did not cause.
 
 use std::path::Path;

@@ -44,6 +44,7 @@ impl Services {
             if let Some(media_id) = store.media_cached(account, &source, now_secs)? {
                 return Ok(media_id);
             }
+            Self::check_writable(backend, "upload media")?;
             let client = backend.apis.client(account).ok_or_else(|| {
                 ServiceError::Unavailable(format!(
                     "account {account} has no app_secret, so wxhost cannot call WeChat for it"

@@ -112,10 +112,14 @@ pub struct Services {
     locks: KeyedLocks,
 }
 
+#[derive(Clone)]
 struct Backend {
     store: Store,
     apis: Arc<AccountApis>,
     pseudonyms: PseudonymKey,
+    /// Set for shadow runs: reads work, and a call that would create a QR
+    /// code or upload media fails instead of calling WeChat.
+    read_only: bool,
 }
 
 impl Services {
@@ -127,9 +131,24 @@ impl Services {
                 store,
                 apis,
                 pseudonyms,
+                read_only: false,
             }),
             locks: KeyedLocks::default(),
         })
+    }
+
+    /// Returns a view of these services for a shadow run: ledger reads,
+    /// pseudonyms and cached QR codes and media work as here, and a call
+    /// that would reach WeChat or change the store fails with
+    /// [`ServiceError::Unavailable`].
+    pub fn read_only(&self) -> Services {
+        Services {
+            backend: self.backend.clone().map(|backend| Backend {
+                read_only: true,
+                ..backend
+            }),
+            locks: KeyedLocks::default(),
+        }
     }
 
     /// Creates services without a store: every call fails with
@@ -147,6 +166,17 @@ impl Services {
         })
     }
 
+    /// Fails for a read-only view, before a call that would reach WeChat or
+    /// write to the store.
+    fn check_writable(backend: &Backend, operation: &str) -> Result<(), ServiceError> {
+        if backend.read_only {
+            return Err(ServiceError::Unavailable(format!(
+                "a shadow run cannot {operation}; only cached results are available"
+            )));
+        }
+        Ok(())
+    }
+
     /// Records a follow, unfollow or scan callback in the ledger, once per
     /// `dedupe_key`. Other callbacks change nothing. Returns true when
     /// this call recorded the callback.
@@ -161,6 +191,7 @@ impl Services {
             return Ok(false);
         };
         let backend = self.backend()?;
+        Self::check_writable(backend, "record callbacks in the ledger")?;
         let recorded = backend.store.ledger_record(
             account,
             &inbound.from_user,

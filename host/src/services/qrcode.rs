@@ -78,6 +78,7 @@ impl Services {
             if let Some(cached) = store.qr_cached(account, &scene, permanent, now_secs)? {
                 return Ok(to_qr_code(cached, now_secs, true));
             }
+            Self::check_writable(backend, "create QR codes")?;
             if permanent && store.qr_permanent_count(account)? >= MAX_PERMANENT_CODES {
                 return Err(ServiceError::PermanentLimit);
             }
