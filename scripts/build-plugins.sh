@@ -9,10 +9,19 @@ cd "$(dirname "$0")/.."
 rustup toolchain install >/dev/null
 
 packages=()
+count=0
 for manifest in plugins/*/Cargo.toml plugins/testing/*/Cargo.toml; do
     [ -f "$manifest" ] || continue
+    # A crate with its own [workspace] table is not a member of this
+    # workspace. `wxhost plugin new NAME --dir plugins` makes such a crate,
+    # and `cargo build` in its own directory builds it.
+    if grep -q '^\[workspace\]' "$manifest"; then
+        echo "skipping $(dirname "$manifest"): not a member of this workspace" >&2
+        continue
+    fi
     name=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)
     packages+=(-p "$name")
+    count=$((count + 1))
 done
-echo "building ${#packages[@]} plugins for wasm32-wasip2" >&2
+echo "building $count plugins for wasm32-wasip2" >&2
 cargo build --profile plugin --target wasm32-wasip2 "${packages[@]}"

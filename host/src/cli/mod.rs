@@ -65,6 +65,9 @@ enum Command {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        exit_quietly_on_closed_stdout();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -81,6 +84,18 @@ pub fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Restores the default action of SIGPIPE, so a command whose output is
+/// piped into `head` ends quietly when the reader closes the pipe instead
+/// of panicking in `println!`. `serve` keeps Rust's default (ignored), so
+/// a client that hangs up only fails that one write.
+fn exit_quietly_on_closed_stdout() {
+    // SAFETY: called before any other thread exists; it only changes how
+    // the process reacts to SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
