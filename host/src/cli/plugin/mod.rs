@@ -84,7 +84,7 @@ pub fn execute(command: PluginCommand) -> anyhow::Result<bool> {
         PluginCommand::Run(args) => {
             let report = run::run(&args)?;
             print!("{report}");
-            Ok(report.fault.is_none())
+            Ok(report.passed())
         }
     }
 }
