@@ -10,7 +10,11 @@ use wxhost::config::{Config, DEFAULT_MAX_BINARY_BYTES};
 use wxhost::runtime::{PluginRuntime, PluginSettings, RuntimeConfig, SelfCheck};
 use wxhost_tests::plugins;
 
-use crate::lifecycle_support::{admin, lifecycle_config, send_text};
+use wxhost::lifecycle::content_hash;
+
+use crate::lifecycle_support::{
+    ACTIONS_REPLY, admin, install, lifecycle_config, main_plugin, plugin_reports, send_text,
+};
 use crate::support::{TestHost, USER_1, plugin_dir};
 
 /// The problem that the keyword plugin reports for `mode = "randomone"`.
@@ -184,5 +188,42 @@ mode = "randomone"
     assert_eq!(
         lines[3],
         "event: text, not run because the self-check failed"
+    );
+}
+
+#[tokio::test]
+async fn file_reload_keeps_checked_version() {
+    let config = lifecycle_config("watch = false", &main_plugin(""));
+    let host = TestHost::start_with_files(&config, &[("main.wasm", plugins::ACTIONS)]).await;
+    assert_eq!(
+        send_text(&host, USER_1, "before", 26_000_000_000_000_101).await,
+        ACTIONS_REPLY
+    );
+
+    // The qa-bridge plugin requires `url`, which the `main` table lacks.
+    install(host.dir(), "main.wasm", plugins::QA_BRIDGE);
+    let (status, body) = admin(&host, "POST", "/admin/plugins/reload").await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(answer["files"][0]["result"], "failed");
+
+    let report = plugin_reports(&host).await;
+    let live = &report["plugins"][0]["versions"][0];
+    assert_eq!(live["state"], "failed");
+    assert_eq!(
+        live["version"],
+        content_hash(&plugins::read(plugins::ACTIONS)).as_str()
+    );
+    assert_eq!(
+        live["last_error"],
+        format!(
+            "plugin main (live) from {} rejects its config in its self-check: \
+             missing config value `url`: set `url` in the plugin's config table",
+            host.dir().join("main.wasm").display()
+        )
+    );
+    assert_eq!(
+        send_text(&host, USER_1, "after", 26_000_000_000_000_102).await,
+        ACTIONS_REPLY
     );
 }
