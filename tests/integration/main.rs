@@ -28,6 +28,8 @@ mod parsing;
 mod plugin_cli;
 /// No secrets or personal data in logs.
 mod privacy;
+/// Config problems found by the plugins' `self-check` export.
+mod self_check;
 /// A host on an ephemeral port and a client that plays WeChat.
 mod support;
 

@@ -41,8 +41,8 @@ fn check_valid_component() {
         .expect("echo passes the check");
     let text = report.to_string();
     assert!(report.passed());
-    assert_eq!(report.info.exports, ["handle"]);
-    assert!(lines(&text).contains(&"world: wxhost:plugin/plugin (exports handle)"));
+    assert_eq!(report.info.exports, ["self-check", "handle"]);
+    assert!(lines(&text).contains(&"world: wxhost:plugin/plugin (exports self-check, handle)"));
     assert!(lines(&text).contains(&"  wxhost:plugin/log@0.1.0"));
     assert!(lines(&text).contains(&"  wasi:cli/environment@0.2.6"));
     assert_eq!(text.lines().last(), Some("result: valid"));
@@ -104,27 +104,28 @@ fn run_prints_directives_and_usage() {
     let lines = lines(&text);
 
     assert!(report.fault.is_none());
-    assert_eq!(lines[1], "event: text");
-    assert_eq!(lines[2], "directives:");
-    assert_eq!(lines[3], "  Reply(Text(\"你好\"))");
-    assert_eq!(lines[4], "reply XML:");
+    assert_eq!(lines[1], "self-check: passed");
+    assert_eq!(lines[2], "event: text");
+    assert_eq!(lines[3], "directives:");
+    assert_eq!(lines[4], "  Reply(Text(\"你好\"))");
+    assert_eq!(lines[5], "reply XML:");
     assert_eq!(
-        lines[5],
+        lines[6],
         "<xml><ToUserName><![CDATA[oFollower0001]]></ToUserName><FromUserName><![CDATA[gh_test]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content></xml>"
     );
-    assert_eq!(lines[6], "usage:");
-    assert!(lines[7].starts_with("  time: "), "{}", lines[7]);
-    assert!(lines[7].ends_with(" ms of 100 ms deadline"), "{}", lines[7]);
-    assert!(lines[8].starts_with("  memory peak: "), "{}", lines[8]);
+    assert_eq!(lines[7], "usage:");
+    assert!(lines[8].starts_with("  time: "), "{}", lines[8]);
+    assert!(lines[8].ends_with(" ms of 100 ms deadline"), "{}", lines[8]);
+    assert!(lines[9].starts_with("  memory peak: "), "{}", lines[9]);
     assert!(
-        lines[8].ends_with(" bytes of 33554432 bytes"),
+        lines[9].ends_with(" bytes of 33554432 bytes"),
         "{}",
-        lines[8]
+        lines[9]
     );
-    assert_eq!(lines[9], "  log: 0 bytes of 4096 bytes, 0 records dropped");
-    assert_eq!(lines[10], "  directives: 1 of 8");
-    assert_eq!(lines[11], "  reply: 6 bytes of 16384 bytes");
-    assert_eq!(lines.len(), 12);
+    assert_eq!(lines[10], "  log: 0 bytes of 4096 bytes, 0 records dropped");
+    assert_eq!(lines[11], "  directives: 1 of 8");
+    assert_eq!(lines[12], "  reply: 6 bytes of 16384 bytes");
+    assert_eq!(lines.len(), 13);
 }
 
 #[test]
@@ -151,10 +152,14 @@ fn run_reports_fault() {
     let text = report.to_string();
     let lines = lines(&text);
     assert!(report.fault.is_some());
+    assert_eq!(
+        lines[1],
+        "self-check: none, the component does not export `self-check`"
+    );
     assert!(
-        lines[2].starts_with("fault: plugin plugin_trap trapped"),
+        lines[3].starts_with("fault: plugin plugin_trap trapped"),
         "{}",
-        lines[2]
+        lines[3]
     );
     // The fault message ends with the panic message from stderr, which
     // spans lines, so the lines after it are found by content.
@@ -240,7 +245,7 @@ fn new_build_run_template() {
     let text = report.to_string();
     assert!(report.fault.is_none(), "{text}");
     assert_eq!(
-        text.lines().nth(3),
+        text.lines().nth(4),
         Some("  Reply(Text(\"Hello! Your message has 9 characters.\"))")
     );
     assert!(

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use super::entry::{PluginEntry, Role, Version, Versions, unix_now};
 use super::metrics::Metrics;
 use crate::config::{Config, DEFAULT_MAX_BINARY_BYTES, PluginConfig};
-use crate::runtime::{ArtifactCache, LoadSource, PluginLimits, PluginRuntime, PluginSettings};
+use crate::runtime::{
+    ArtifactCache, LoadSource, PluginLimits, PluginRuntime, PluginSettings, SelfCheck,
+};
 use crate::services::{Grants, Services};
 
 /// The loader of plugin versions: the engine, the artifact cache, the
@@ -40,6 +42,8 @@ impl Loader {
     }
 
     /// Like [`Loader::load_version`] with bytes already read from `path`.
+    /// A version whose self-check rejects its config does not load, and
+    /// the message lists the plugin's problems.
     pub fn load_bytes(
         &self,
         plugin: &PluginConfig,
@@ -47,24 +51,55 @@ impl Loader {
         path: &Path,
         bytes: &[u8],
     ) -> Result<Version, String> {
+        self.load_checked(plugin, role, path, bytes)
+            .map_err(|failure| match failure {
+                LoadFailure::Load(message) => message,
+                LoadFailure::SelfCheck(problems) => format!(
+                    "plugin {} ({}) from {} rejects its config in its self-check: {}",
+                    plugin.name,
+                    role.as_str(),
+                    path.display(),
+                    problems.join("; ")
+                ),
+            })
+    }
+
+    fn load_checked(
+        &self,
+        plugin: &PluginConfig,
+        role: Role,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<Version, LoadFailure> {
         let settings = settings_for(plugin);
         let label = format!("{} ({})", plugin.name, role.as_str());
         let (loaded, source) = self
             .runtime
             .load_cached(&plugin.name, bytes, settings, self.cache.as_ref())
             .map_err(|err| {
-                format!(
+                LoadFailure::Load(format!(
                     "failed to load plugin {label} from {}: {}",
                     path.display(),
                     error_chain(&err)
-                )
+                ))
             })?;
         loaded.check_instantiates().map_err(|fault| {
-            format!(
+            LoadFailure::Load(format!(
                 "plugin {label} from {} does not instantiate: {fault}",
                 path.display()
-            )
+            ))
         })?;
+        let self_check = match loaded.self_check() {
+            Ok(SelfCheck::Failed(problems)) => return Err(LoadFailure::SelfCheck(problems)),
+            Ok(SelfCheck::Passed) => "passed",
+            Ok(SelfCheck::NotExported) => "not_exported",
+            Err(fault) => {
+                return Err(LoadFailure::Load(format!(
+                    "plugin {label} from {} failed in its self-check: {fault}",
+                    path.display()
+                )));
+            }
+        };
         let (kind, elapsed) = match source {
             LoadSource::Compiled(elapsed) => ("compiled", elapsed),
             LoadSource::Cached(elapsed) => ("cached", elapsed),
@@ -80,6 +115,7 @@ impl Loader {
             hash = %loaded.content_hash(),
             source = kind,
             load_ms = elapsed.as_millis() as u64,
+            self_check,
             "plugin version loaded"
         );
         Ok(Version {
@@ -89,21 +125,40 @@ impl Loader {
     }
 
     /// Loads every version a `[[plugins]]` table names and returns the
-    /// entry. Fails with one message per version that did not load.
+    /// entry. Fails with one message per version that did not load, and
+    /// one per problem that a version's self-check found in the table's
+    /// `config`, as `plugins[N].config: ...`.
     pub fn build_entry(
         &self,
         config: &Config,
         plugin: &PluginConfig,
     ) -> Result<PluginEntry, Vec<String>> {
+        let index = config
+            .plugins
+            .iter()
+            .position(|listed| listed.name == plugin.name)
+            .unwrap_or_default();
         let mut errors = Vec::new();
         let mut loaded = BTreeMap::new();
         let mut paths = Vec::new();
         for (role, path) in role_paths(config, plugin) {
-            match self.load_version(plugin, role, &path) {
+            let result = read_component(plugin, &path)
+                .map_err(LoadFailure::Load)
+                .and_then(|bytes| self.load_checked(plugin, role, &path, &bytes));
+            match result {
                 Ok(version) => {
                     loaded.insert(role, Arc::new(version));
                 }
-                Err(message) => errors.push(message),
+                Err(LoadFailure::Load(message)) => errors.push(message),
+                Err(LoadFailure::SelfCheck(problems)) => {
+                    errors.extend(problems.into_iter().map(|problem| {
+                        format!(
+                            "plugins[{index}].config: plugin {} ({}) rejects it in its self-check: {problem}",
+                            plugin.name,
+                            role.as_str()
+                        )
+                    }));
+                }
             }
             paths.push((role, path));
         }
@@ -125,6 +180,15 @@ impl Loader {
             self.metrics.clone(),
         ))
     }
+}
+
+/// Why a plugin version did not load.
+enum LoadFailure {
+    /// The file did not read, compile, link or instantiate, or the
+    /// self-check trapped. The message names the plugin and the file.
+    Load(String),
+    /// The plugin's self-check rejected its config with these problems.
+    SelfCheck(Vec<String>),
 }
 
 /// Returns each role's file, resolved against the config's directory.

@@ -4,7 +4,9 @@
 //!
 //! A reload never stops the callbacks in flight. New versions are read,
 //! compiled (or read from the [`ArtifactCache`]) and instantiated once on a
-//! blocking thread. Only a version that passes replaces the old one, by
+//! blocking thread, and their `self-check` export, when they have one,
+//! runs with the plugin's config table. Only a version that passes
+//! replaces the old one, by
 //! swapping an `Arc` that callbacks snapshot when they start. A version
 //! that fails leaves the previous one serving, and the failure shows in
 //! the log, in `wxhost_plugin_reloads_total{result="failed"}` and in

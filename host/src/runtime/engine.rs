@@ -197,6 +197,7 @@ impl PluginRuntime {
             )?)),
             None => None,
         };
+        let self_check_export = super::self_check::find_export(&component);
         let deadline_ticks = limits.deadline_ms.div_ceil(self.config.epoch_tick_ms) + 1;
         Ok(Plugin {
             shared: Arc::new(PluginShared {
@@ -208,6 +209,7 @@ impl PluginRuntime {
                 limits,
             }),
             pre,
+            self_check_export,
             _component: component,
             content_hash,
             deadline_ticks,

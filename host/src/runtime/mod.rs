@@ -23,6 +23,7 @@ mod inspect;
 mod kv;
 mod plugin;
 mod reuse;
+mod self_check;
 mod services_api;
 mod stderr;
 mod store;
@@ -46,6 +47,7 @@ pub use plugin::{
 };
 #[doc(hidden)]
 pub use reuse::ReusedInstance;
+pub use self_check::SelfCheck;
 pub use usage::CallUsage;
 
 /// A plugin's instruction to the host for one callback.

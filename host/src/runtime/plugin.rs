@@ -111,6 +111,8 @@ pub(crate) struct PluginShared {
 pub struct Plugin {
     pub(crate) shared: Arc<PluginShared>,
     pub(crate) pre: bindings::PluginPre<CallCtx>,
+    /// The `self-check` export, when the component has one.
+    pub(crate) self_check_export: Option<wasmtime::component::ComponentExportIndex>,
     /// Keeps the compiled code alive for as long as the plugin.
     pub(crate) _component: Component,
     pub(crate) content_hash: String,

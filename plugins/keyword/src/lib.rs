@@ -52,6 +52,16 @@ use crate::rules::Rules;
 struct KeywordPlugin;
 
 impl Plugin for KeywordPlugin {
+    fn check_config() -> Result<(), Vec<String>> {
+        let rules = Rules::parse(&Table::load()).map_err(|error| vec![error.to_string()])?;
+        let problems = rules.invalid_phrases();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
     fn handle(event: &Event) -> Vec<Directive> {
         let Some(text) = event.text() else {
             return vec![Directive::NoReply];

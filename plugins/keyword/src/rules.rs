@@ -121,6 +121,26 @@ impl Rules {
         })
     }
 
+    /// Returns one problem per `regex` phrase that does not compile, naming
+    /// the group and the phrase. Such a phrase matches nothing.
+    pub fn invalid_phrases(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for group in &self.groups {
+            for phrase in &group.phrases {
+                if phrase.kind != MatchKind::Regex {
+                    continue;
+                }
+                if let Err(problem) = phrase.regex(self.fold) {
+                    problems.push(format!(
+                        "invalid config value `groups`: {problem} in group {:?}; fix the phrase in the plugin's config table",
+                        group.name
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     /// Returns the replies for `content`: those of the matching groups,
     /// else the default reply. `seed` picks the reply of a `random_one`
     /// group.
@@ -180,20 +200,22 @@ impl Phrase {
         match self.kind {
             MatchKind::Exact => Ok(trimmed == phrase.trim()),
             MatchKind::Contains => Ok(!phrase.is_empty() && text.contains(phrase)),
-            MatchKind::Regex => {
-                let compiled = self.compiled.get_or_init(|| {
-                    regex::RegexBuilder::new(&self.text)
-                        .case_insensitive(fold_text)
-                        .size_limit(1 << 20)
-                        .build()
-                        .map_err(|error| format!("invalid regex {:?}: {error}", self.text))
-                });
-                match compiled {
-                    Ok(regex) => Ok(regex.is_match(text)),
-                    Err(problem) => Err(problem.clone()),
-                }
-            }
+            MatchKind::Regex => match self.regex(fold_text) {
+                Ok(regex) => Ok(regex.is_match(text)),
+                Err(problem) => Err(problem.clone()),
+            },
         }
+    }
+
+    /// Returns the compiled `regex` phrase, compiling it on first use.
+    fn regex(&self, fold_text: bool) -> &Result<Regex, String> {
+        self.compiled.get_or_init(|| {
+            regex::RegexBuilder::new(&self.text)
+                .case_insensitive(fold_text)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|error| format!("invalid regex {:?}: {error}", self.text))
+        })
     }
 }
 

@@ -33,6 +33,12 @@ use crate::answer::{Settings, Slots};
 struct MenuPlugin;
 
 impl Plugin for MenuPlugin {
+    fn check_config() -> Result<(), Vec<String>> {
+        Settings::load(&Table::load())
+            .map(drop)
+            .map_err(|error| vec![error.to_string()])
+    }
+
     fn reply(event: &Event) -> Option<Reply> {
         let kind = event.event_kind()?;
         let settings = match Settings::load(&Table::load()) {

@@ -32,6 +32,12 @@ use crate::qa::{QaAnswer, Settings};
 struct QaBridgePlugin;
 
 impl Plugin for QaBridgePlugin {
+    fn check_config() -> Result<(), Vec<String>> {
+        Settings::load(&Table::load())
+            .map(drop)
+            .map_err(|error| vec![error.to_string()])
+    }
+
     fn reply(event: &Event) -> Option<Reply> {
         let question = event.text()?.trim();
         if question.is_empty() {

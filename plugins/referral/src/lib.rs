@@ -28,6 +28,12 @@ use wxhost_plugin::{CustomMessage, Directive, Event, EventKind, Plugin, follower
 struct ReferralPlugin;
 
 impl Plugin for ReferralPlugin {
+    fn check_config() -> Result<(), Vec<String>> {
+        Settings::load(&Table::load())
+            .map(drop)
+            .map_err(|error| vec![error.to_string()])
+    }
+
     fn handle(event: &Event) -> Vec<Directive> {
         let settings = match Settings::load(&Table::load()) {
             Ok(settings) => settings,

@@ -2,8 +2,9 @@
 //!
 //! A wxhost plugin is a WebAssembly component for the `wxhost:plugin/plugin`
 //! world in the repository's `wit/` directory. This crate generates the
-//! bindings of that world once and wraps them, so a plugin implements one
-//! trait instead of the generated `Guest` trait:
+//! bindings of `plugin-checked`, that world plus the `self-check` export,
+//! once and wraps them, so a plugin implements one trait instead of the
+//! generated `Guest` trait:
 //!
 //! ```no_run
 //! use wxhost_plugin::{Event, Plugin, Reply};
@@ -58,14 +59,15 @@ pub mod qrcode;
 mod reply;
 mod spec;
 
-/// The bindings that `wit-bindgen` generates for the `plugin` world.
+/// The bindings that `wit-bindgen` generates for the `plugin-checked` world:
+/// the `plugin` world and the `self-check` export.
 ///
 /// Plugins rarely need this module: every type is re-exported at the crate
 /// root, and the modules of the same names wrap the imports.
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "plugin",
+        world: "plugin-checked",
         pub_export_macro: true,
         additional_derives: [PartialEq],
         default_bindings_module: "::wxhost_plugin::bindings",
@@ -107,15 +109,33 @@ pub trait Plugin {
         let _ = event;
         None
     }
+
+    /// Validates the plugin's config table and returns every problem.
+    ///
+    /// The host calls it, as the component's `self-check` export, when it
+    /// loads a version of the plugin and when a config reload changes the
+    /// plugin's table. Any error rejects that version or config, so the
+    /// previous one keeps serving. Read the settings as [`Plugin::handle`]
+    /// does, usually with [`config::Table::load`] and the same parsing
+    /// function, and return each [`config::ConfigError`] as a string: its
+    /// message names the key and the fix. The default accepts any table.
+    fn check_config() -> Result<(), Vec<String>> {
+        Ok(())
+    }
 }
 
 impl<T: Plugin> bindings::Guest for T {
     fn handle(event: Event) -> Vec<Directive> {
         <T as Plugin>::handle(&event)
     }
+
+    fn self_check() -> Result<(), Vec<String>> {
+        <T as Plugin>::check_config()
+    }
 }
 
-/// Exports a type that implements [`Plugin`] as the component's `handle`.
+/// Exports a type that implements [`Plugin`] as the component's `handle`
+/// and `self-check`.
 ///
 /// Invoke it once, at the root of a `cdylib` crate, with the name of the
 /// type: `wxhost_plugin::export_plugin!(MyPlugin);`.

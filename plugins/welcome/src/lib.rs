@@ -24,6 +24,12 @@ const MARKER_TTL_SECS: u32 = 24 * 60 * 60;
 struct WelcomePlugin;
 
 impl Plugin for WelcomePlugin {
+    fn check_config() -> Result<(), Vec<String>> {
+        Settings::load(&Table::load())
+            .map(drop)
+            .map_err(|error| vec![error.to_string()])
+    }
+
     fn reply(event: &Event) -> Option<Reply> {
         let kind = event.event_kind()?;
         let settings = match Settings::load(&Table::load()) {

@@ -22,6 +22,9 @@ pub struct CheckReport {
     pub content_hash: String,
     /// The component's imports and exports.
     pub info: ComponentInfo,
+    /// Whether the component exports `self-check`, which the host runs
+    /// with the plugin's config before a version or config goes into service.
+    pub has_self_check: bool,
 }
 
 impl CheckReport {
@@ -54,6 +57,7 @@ pub fn check(file: &Path, max_bytes: u64) -> anyhow::Result<CheckReport> {
         max_bytes,
         content_hash: plugin.content_hash().to_owned(),
         info: plugin.component_info(),
+        has_self_check: plugin.has_self_check(),
     })
 }
 
@@ -89,6 +93,17 @@ impl fmt::Display for CheckReport {
             "world: wxhost:plugin/plugin (exports {})",
             self.info.exports.join(", ")
         )?;
+        if self.has_self_check {
+            writeln!(
+                f,
+                "self-check: exported; the host runs it with the plugin's config before serving"
+            )?;
+        } else {
+            writeln!(
+                f,
+                "self-check: not exported; the host loads the component without checking its config"
+            )?;
+        }
         writeln!(f, "imports:")?;
         for import in self
             .info

@@ -1,9 +1,11 @@
 //! `wxhost plugin`: create, check and run one plugin locally.
 //!
 //! - `new` writes a plugin crate that uses the `wxhost-plugin` SDK;
-//! - `check` compiles a component and lists what it imports, without running it;
-//! - `run` handles one callback XML in the real runtime under the plugin's
-//!   limits and prints its directives, its reply XML and its usage of every limit.
+//! - `check` compiles a component and lists what it imports and whether it
+//!   exports `self-check`, without running it;
+//! - `run` runs the plugin's `self-check` with the `--config` settings, then
+//!   handles one callback XML in the real runtime under the plugin's limits
+//!   and prints its directives, its reply XML and its usage of every limit.
 
 pub mod check;
 pub mod new;
@@ -68,7 +70,8 @@ pub struct RunArgs {
 }
 
 /// Runs one `wxhost plugin` subcommand, printing its report. Returns false
-/// when `run` ended with a plugin fault or `check` found the component too large.
+/// when `run` ended with a failed self-check or a plugin fault, or `check`
+/// found the component too large.
 pub fn execute(command: PluginCommand) -> anyhow::Result<bool> {
     match command {
         PluginCommand::New(args) => {
@@ -84,7 +87,7 @@ pub fn execute(command: PluginCommand) -> anyhow::Result<bool> {
         PluginCommand::Run(args) => {
             let report = run::run(&args)?;
             print!("{report}");
-            Ok(report.fault.is_none())
+            Ok(report.passed())
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::protocol::message::Inbound;
 use crate::protocol::reply::{Reply, ReplyContext};
 use crate::protocol::{InvalidReply, RenderedReply, parse_inbound, render_reply};
 use crate::runtime::{
-    CallUsage, Directive, KvStore, MemoryKv, PluginFault, PluginLimits, PluginSettings,
+    CallUsage, Directive, KvStore, MemoryKv, PluginFault, PluginLimits, PluginSettings, SelfCheck,
 };
 
 /// The `--config` file: the settings of one `[[plugins]]` entry of the host
@@ -43,9 +43,14 @@ pub struct RunReport {
     pub event_kind: String,
     /// The limits the call ran under.
     pub limits: PluginLimits,
+    /// The plugin's self-check with the `--config` settings, run before
+    /// the event. A failed or faulted self-check stops the run.
+    pub self_check: SelfCheck,
+    /// Whether the event was passed to the plugin.
+    pub event_run: bool,
     /// The directives, when the call succeeded.
     pub directives: Option<Vec<Directive>>,
-    /// The fault, when the call failed.
+    /// The fault, when the call or the self-check failed.
     pub fault: Option<PluginFault>,
     /// The reply XML the host would send, or why the reply is invalid.
     /// `None` without a reply directive.
@@ -54,7 +59,16 @@ pub struct RunReport {
     pub usage: CallUsage,
 }
 
-/// Loads the plugin, parses the event and runs the plugin once.
+impl RunReport {
+    /// Returns true when the self-check passed or is not exported and the
+    /// call ended without a fault.
+    pub fn passed(&self) -> bool {
+        self.event_run && self.fault.is_none()
+    }
+}
+
+/// Loads the plugin, parses the event, runs the plugin's self-check and
+/// then, when it did not fail, runs the plugin once.
 ///
 /// kv starts empty on every run: it is kept in memory. Fails, naming the
 /// file and the fix, when a file cannot be read or parsed or the plugin
@@ -77,6 +91,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         )
     })?;
 
+    let mut report = RunReport {
+        plugin: name,
+        content_hash: plugin.content_hash().to_owned(),
+        event_kind: describe_event(&inbound),
+        limits: plugin.limits().clone(),
+        self_check: SelfCheck::NotExported,
+        event_run: false,
+        directives: None,
+        fault: None,
+        reply: None,
+        usage: CallUsage::default(),
+    };
+    match plugin.self_check() {
+        Ok(SelfCheck::Failed(problems)) => {
+            report.self_check = SelfCheck::Failed(problems);
+            return Ok(report);
+        }
+        Ok(result) => report.self_check = result,
+        Err(fault) => {
+            report.fault = Some(fault);
+            return Ok(report);
+        }
+    }
+
     let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::new());
     let (outcome, usage) = plugin.handle_with_usage(&args.account, &inbound, &kv);
     let (directives, fault) = match outcome {
@@ -88,16 +126,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         .and_then(first_reply)
         .map(|reply| render(reply, &inbound));
 
-    Ok(RunReport {
-        plugin: name,
-        content_hash: plugin.content_hash().to_owned(),
-        event_kind: describe_event(&inbound),
-        limits: plugin.limits().clone(),
-        directives,
-        fault,
-        reply,
-        usage,
-    })
+    report.event_run = true;
+    report.directives = directives;
+    report.fault = fault;
+    report.reply = reply;
+    report.usage = usage;
+    Ok(report)
 }
 
 fn read_event(path: &Path) -> anyhow::Result<Inbound> {
@@ -200,6 +234,18 @@ fn describe_event(inbound: &Inbound) -> String {
 impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "plugin: {} (sha256 {})", self.plugin, self.content_hash)?;
+        write_self_check(f, &self.self_check, self.event_run)?;
+        if !self.event_run {
+            writeln!(
+                f,
+                "event: {}, not run because the self-check failed",
+                self.event_kind
+            )?;
+            if let Some(fault) = &self.fault {
+                writeln!(f, "fault: {fault}")?;
+            }
+            return Ok(());
+        }
         writeln!(f, "event: {}", self.event_kind)?;
         match (&self.directives, &self.fault) {
             (Some(directives), _) => {
@@ -228,6 +274,24 @@ impl fmt::Display for RunReport {
             )?,
         }
         write_usage(f, &self.usage, &self.limits)
+    }
+}
+
+fn write_self_check(f: &mut fmt::Formatter<'_>, check: &SelfCheck, event_run: bool) -> fmt::Result {
+    match check {
+        SelfCheck::Passed => writeln!(f, "self-check: passed"),
+        SelfCheck::NotExported if event_run => writeln!(
+            f,
+            "self-check: none, the component does not export `self-check`"
+        ),
+        SelfCheck::NotExported => writeln!(f, "self-check: faulted"),
+        SelfCheck::Failed(problems) => {
+            writeln!(f, "self-check: failed with these problems:")?;
+            for problem in problems {
+                writeln!(f, "  {problem}")?;
+            }
+            Ok(())
+        }
     }
 }
 

@@ -141,6 +141,28 @@ fn invalid_regex_reported() {
 }
 
 #[test]
+fn invalid_phrases_lists_bad_regex() {
+    let parsed = Rules::parse(&Table::from_pairs([(
+        "groups",
+        r#"[{"name": "orders", "phrases": [{"match": "regex", "text": "(unclosed"}, {"match": "exact", "text": "ok"}], "reply": {"text": "x"}}]"#,
+    )]))
+    .unwrap();
+    let problems = parsed.invalid_phrases();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].starts_with("invalid config value `groups`: invalid regex \"(unclosed\""),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[0].ends_with(" in group \"orders\"; fix the phrase in the plugin's config table"),
+        "{}",
+        problems[0]
+    );
+    assert!(rules(&[]).invalid_phrases().is_empty());
+}
+
+#[test]
 fn max_replies_caps() {
     let rules = rules(&[("match_groups", r#""all""#), ("max_replies", "1")]);
     assert_eq!(texts(&rules.select("价格表", 1)), ["high"]);
