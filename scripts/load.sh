@@ -3,7 +3,8 @@
 # starts wxhost (tests/load/wxhost-load.toml) and baseline-server on
 # 127.0.0.1, and runs wxhost-load against both. Every run stops by itself:
 # per target a sample check, a warm-up, a full-speed run and a half-rate
-# run, plus the optional soak.
+# run, after W1 a full-speed run during plugin reloads, plus the optional
+# soak. Exits non-zero when a request fails during the reloads.
 #
 # Usage: scripts/load.sh [options]
 #   --duration-secs N   length of each full-speed and half-rate run (10)
@@ -15,9 +16,8 @@
 #   --targets LIST      targets to measure, from baseline,w1,w2,w3 (all)
 #   --profile FILE      record the host with perf (call graphs from DWARF)
 #                       into FILE while the load runs
-#   --w3-plugin NAME    plugin that replies to W3 (events), which must be
-#                       listed in tests/load/wxhost-load.toml
-#   --w3-reply TEXT     W3's expected text reply, {scene} for the QR scene
+#   --reloads N         keyword plugin reloads during the reload check after
+#                       W1, 0 to skip (5)
 #   --host-port P       wxhost port (18080)
 #   --baseline-port P   baseline-server port (18081)
 #   --skip-build        use the binaries and plugins already built
@@ -33,8 +33,7 @@ soak_rate=""
 pin=0
 targets=baseline,w1,w2,w3
 profile=""
-w3_plugin=events
-w3_reply='event=subscribe key={scene}'
+reloads=5
 host_port=18080
 baseline_port=18081
 skip_build=0
@@ -50,8 +49,7 @@ while [ $# -gt 0 ]; do
         --pin) pin=1; shift ;;
         --targets) targets=$2; shift 2 ;;
         --profile) profile=$2; shift 2 ;;
-        --w3-plugin) w3_plugin=$2; shift 2 ;;
-        --w3-reply) w3_reply=$2; shift 2 ;;
+        --reloads) reloads=$2; shift 2 ;;
         --host-port) host_port=$2; shift 2 ;;
         --baseline-port) baseline_port=$2; shift 2 ;;
         --skip-build) skip_build=1; shift ;;
@@ -117,7 +115,6 @@ done
 sed -e "s|{listen}|127.0.0.1:$host_port|" \
     -e "s|{dir}|$work_dir|" \
     -e "s|{plugins}|$plugin_dir|" \
-    -e "s|{w3_plugin}|$w3_plugin|" \
     tests/load/wxhost-load.toml >"$work_dir/wxhost-load.toml"
 
 "${server_cpus[@]}" "$bin_dir/wxhost" serve --config "$work_dir/wxhost-load.toml" \
@@ -150,8 +147,8 @@ load_args=(
     --warmup-secs "$warmup_secs"
     --duration-secs "$duration_secs"
     --soak-minutes "$soak_minutes"
-    --w3-plugin "$w3_plugin"
-    --w3-reply "$w3_reply"
+    --reloads "$reloads"
+    --reload-file "$plugin_dir/plugin_keyword.wasm"
     --targets "$targets"
     --markdown "$work_dir/results.md"
 )
@@ -164,7 +161,8 @@ if [ -n "$profile" ]; then
     pids=("$perf_pid" "${pids[@]}")
 fi
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
-"${client_cpus[@]}" "$bin_dir/wxhost-load" "${load_args[@]}"
+load_status=0
+"${client_cpus[@]}" "$bin_dir/wxhost-load" "${load_args[@]}" || load_status=$?
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 if [ -n "$profile" ]; then
     kill -INT "$perf_pid"
@@ -194,9 +192,10 @@ if [ "$record" = 1 ]; then
         echo "Machine: $(nproc) CPUs ($cpu), $memory, Linux $(uname -r); $placement."
         echo "Load average (1, 5, 15 min) before the run: $load_before; after: $load_after."
         echo
-        echo "Command: \`scripts/load.sh --duration-secs $duration_secs --warmup-secs $warmup_secs --concurrency $concurrency --soak-minutes $soak_minutes --targets $targets$([ "$pin" = 1 ] && echo " --pin")\`"
+        echo "Command: \`scripts/load.sh --duration-secs $duration_secs --warmup-secs $warmup_secs --concurrency $concurrency --soak-minutes $soak_minutes --reloads $reloads --targets $targets$([ "$pin" = 1 ] && echo " --pin")\`"
         echo
         cat "$work_dir/results.md"
     } >>docs/benchmarks.md
     echo "appended the results to docs/benchmarks.md" >&2
 fi
+exit "$load_status"

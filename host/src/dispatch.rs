@@ -15,6 +15,7 @@
 //! plugin's fallback text, `next` passes the callback on.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::FailurePolicy;
 use crate::lifecycle::{Admission, Metrics, PluginEntry, Role, ShadowRun, canary, directive_lines};
@@ -112,6 +113,42 @@ impl Dispatcher {
     /// Returns every plugin, in config order.
     pub fn plugins(&self) -> &[Arc<PluginEntry>] {
         &self.plugins
+    }
+
+    /// Returns the longest time that running `route` for `inbound` can
+    /// take: the sum of the deadlines of the plugins that accept it (the
+    /// canary's when it is longer). Returns `None` when one of them holds a
+    /// capability that waits on the network (`fetch`, `qrcode`, `media`),
+    /// because the deadline does not bound a WeChat or fetch call.
+    ///
+    /// NOTE: `kv` and `followers` calls are SQLite operations on the
+    /// host's file. They count against the deadline but can outlast it
+    /// when another process holds the database lock (up to the store's
+    /// 5 s busy timeout).
+    pub fn bounded_run_time(&self, route: &[usize], inbound: &Inbound) -> Option<Duration> {
+        let mut bound = Duration::ZERO;
+        for entry in route.iter().filter_map(|&index| self.plugins.get(index)) {
+            if !entry.rules.accepts(inbound) {
+                continue;
+            }
+            let waits_on_network = entry
+                .config
+                .capabilities
+                .iter()
+                .any(|capability| NETWORK_CAPABILITIES.contains(&capability.as_str()));
+            if waits_on_network {
+                return None;
+            }
+            let versions = entry.versions();
+            let deadline_ms = [Some(&versions.live), versions.canary.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|version| version.plugin.limits().deadline_ms)
+                .max()
+                .unwrap_or(0);
+            bound += Duration::from_millis(deadline_ms);
+        }
+        Some(bound)
     }
 
     /// Runs the plugins at `route` (indexes into this dispatcher's list) in
@@ -326,6 +363,9 @@ impl Dispatcher {
         });
     }
 }
+
+/// Capabilities whose calls wait on WeChat's API or on a fetched URL.
+const NETWORK_CAPABILITIES: &[&str] = &["fetch", "qrcode", "media"];
 
 /// Returns the fallback reply of a plugin under `on_fault = "fallback"`.
 fn fallback(entry: &PluginEntry) -> Option<Reply> {

@@ -70,14 +70,16 @@ impl Claim {
     }
 }
 
-/// How long finished answers stay in memory. WeChat retries within about
-/// 15 s of the first delivery; older retries are answered from the store.
-const MEMORY_RETENTION_SECS: u64 = 30;
+/// How long finished answers stay in memory once they are in the store.
+/// Later retries are answered from the store.
+const MEMORY_RETENTION_SECS: u64 = 5;
 
 /// Tracks callbacks in flight and finished.
 ///
-/// Finished answers live in memory for [`MEMORY_RETENTION_SECS`] and in the
-/// store for the configured TTL. The store is read only on a memory miss
+/// Finished answers live in memory until the store has them, then for
+/// [`MEMORY_RETENTION_SECS`] or until [`recent::MAX_RECENT`] newer ones
+/// push them out, and in the store for the configured TTL. The store is
+/// read only on a memory miss
 /// and written behind the callback, except for answers whose outbox
 /// entries must be durable before the callback is answered.
 #[derive(Clone)]
@@ -152,11 +154,20 @@ impl Deduplicator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn remember(&self, key: &str, reply: &StoredReply, now_secs: u64) {
+    /// Keeps a finished answer in memory; `sequence` is its number at the
+    /// reply writer, or 0 when it is already in the store.
+    fn remember(&self, key: &str, reply: &StoredReply, now_secs: u64, sequence: u64) {
         self.seen().insert(key, now_secs);
         let retention = self.ttl_secs.min(MEMORY_RETENTION_SECS);
-        self.recent()
-            .insert(key, reply.clone(), now_secs + retention, now_secs);
+        let written = self.writer.written();
+        self.recent().insert(
+            key,
+            reply.clone(),
+            now_secs + retention,
+            now_secs,
+            sequence,
+            written,
+        );
     }
 
     /// Blocks until every finished answer so far is in the store.
@@ -182,12 +193,12 @@ impl ClaimGuard {
     /// Stores the answer, hands it to waiting retries and releases the key.
     pub fn finish(mut self, reply: StoredReply, now_secs: u64) -> Result<(), StoreError> {
         self.finished = true;
-        self.owner.remember(&self.key, &reply, now_secs);
-        self.owner.writer.push(PendingReply {
+        let sequence = self.owner.writer.push(PendingReply {
             key: self.key.clone(),
             reply: reply.clone(),
             expires_at: now_secs + self.owner.ttl_secs,
         });
+        self.owner.remember(&self.key, &reply, now_secs, sequence);
         self.release(reply);
         Ok(())
     }
@@ -205,7 +216,6 @@ impl ClaimGuard {
         if entries.is_empty() {
             return self.finish(reply, now_secs).map(|()| 0);
         }
-        self.owner.remember(&self.key, &reply, now_secs);
         let stored = self.owner.store.finish_callback(
             &self.key,
             &reply,
@@ -213,6 +223,7 @@ impl ClaimGuard {
             entries,
             now_ms(),
         );
+        self.owner.remember(&self.key, &reply, now_secs, 0);
         self.release(reply);
         stored
     }

@@ -131,6 +131,7 @@ impl PluginRuntime {
             }
             None => Component::new(&self.engine, wasm).map_err(compile_error)?,
         };
+        super::engine::release_compile_memory();
         let plugin = self.link(name, component, content_hash, settings)?;
         Ok((plugin, LoadSource::Compiled(started.elapsed())))
     }

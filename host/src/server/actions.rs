@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
-
 use super::AppState;
-use super::callback::now_secs;
+use super::callback::{RouteTask, now_secs};
 use crate::accounts::Account;
 use crate::apis::follower_action;
-use crate::dispatch::{Outcome, RouteRun};
+use crate::dispatch::Outcome;
 use crate::outbox::{self, NewEntry, PluginAction, Recipient, now_ms, reply_to_custom};
 use crate::protocol::message::Inbound;
 
@@ -114,7 +112,7 @@ pub(super) fn finish_late(
     account: Arc<Account>,
     inbound: Arc<Inbound>,
     callback_key: String,
-    task: JoinHandle<RouteRun>,
+    task: RouteTask,
 ) {
     tokio::spawn(async move {
         let run = match task.await {

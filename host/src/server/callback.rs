@@ -1,19 +1,23 @@
 //! Handlers for `GET` and `POST /wechat/{account}`.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::pool::PluginPool;
 use super::reply::{HttpReply, render_outcome};
 use super::{AppState, actions};
 use crate::accounts::Account;
 use crate::dedupe::{Claim, dedupe_key};
 use crate::dispatch::{Outcome, RouteRun};
+use crate::lifecycle::Live;
 use crate::protocol::envelope;
 use crate::protocol::message::Inbound;
 use crate::protocol::{CallbackError, CallbackQuery};
@@ -106,20 +110,13 @@ pub async fn handle_callback(
     actions::record_interaction(&state, &account, &inbound);
     actions::record_follower(&state, &account, &inbound, &key);
 
-    // Run the plugins on a blocking thread, bounded by the reply budget.
-    let mut task = {
-        let dispatcher = live.dispatcher.clone();
-        let account = account.clone();
-        let inbound = inbound.clone();
-        tokio::task::spawn_blocking(move || {
-            dispatcher.run_route(&account.name, &account.route, &inbound)
-        })
-    };
+    // Run the plugins, bounded by the reply budget.
     let budget = live.reply_budget.saturating_sub(started.elapsed());
+    let mut task = start_route(&live, &account, &inbound, budget);
     let run = match tokio::time::timeout(budget, &mut task).await {
         Ok(Ok(run)) => run,
-        Ok(Err(join_error)) => {
-            tracing::error!(account = %account.name, error = %join_error, "plugin task failed");
+        Ok(Err(err)) => {
+            tracing::error!(account = %account.name, error = %err, "plugin task failed");
             RouteRun {
                 outcome: Outcome::NoReply,
                 actions: Vec::new(),
@@ -174,6 +171,39 @@ pub async fn handle_callback(
         started,
     );
     reply.into_response()
+}
+
+/// A running plugin route: its result, or why it has none.
+pub(super) type RouteTask = Pin<Box<dyn Future<Output = Result<RouteRun, String>> + Send>>;
+
+/// Starts the account's route for `inbound`. A route whose plugins'
+/// deadlines add up to less than `budget` runs on the plugin pool.
+/// Others, among them every route with a plugin that waits on the network,
+/// run on tokio's blocking threads, which grow in number while calls wait.
+fn start_route(
+    live: &Live,
+    account: &Arc<Account>,
+    inbound: &Arc<Inbound>,
+    budget: Duration,
+) -> RouteTask {
+    let dispatcher = live.dispatcher.clone();
+    let account = account.clone();
+    let inbound = inbound.clone();
+    let bounded = dispatcher
+        .bounded_run_time(&account.route, &inbound)
+        .is_some_and(|bound| bound < budget);
+    let run = move || dispatcher.run_route(&account.name, &account.route, &inbound);
+    if bounded {
+        let receiver = PluginPool::global().run(run);
+        Box::pin(async move {
+            receiver
+                .await
+                .map_err(|_| "the plugin route panicked".to_owned())
+        })
+    } else {
+        let handle = tokio::task::spawn_blocking(run);
+        Box::pin(async move { handle.await.map_err(|err| err.to_string()) })
+    }
 }
 
 fn log_done(

@@ -20,6 +20,7 @@ pub mod auth;
 mod callback;
 pub mod internal;
 pub mod plugins;
+mod pool;
 mod reply;
 
 use std::future::Future;

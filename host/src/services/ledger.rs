@@ -1,6 +1,8 @@
 //! The follower ledger: per account and openid, the follows, unfollows
 //! and QR scans the host has seen, recorded once per callback.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::protocol::message::{Event, Inbound, Payload};
@@ -34,6 +36,22 @@ CREATE INDEX IF NOT EXISTS follower_events_expires_at ON follower_events (expire
 /// retries within about 15 s; a day also covers a host that was down
 /// when the retries arrived.
 const EVENT_KEY_TTL_SECS: u64 = 24 * 60 * 60;
+
+/// Seconds between two deletions of expired callback keys. The deletion
+/// scans the expiry index, so it runs at most this often, not in every
+/// recording's transaction.
+const PRUNE_INTERVAL_SECS: u64 = 60;
+
+/// Returns true, once per [`PRUNE_INTERVAL_SECS`] in this process, when
+/// the expired callback keys should be deleted.
+fn prune_due(now_secs: u64) -> bool {
+    static LAST_PRUNE: AtomicU64 = AtomicU64::new(0);
+    let last = LAST_PRUNE.load(Ordering::Relaxed);
+    now_secs >= last + PRUNE_INTERVAL_SECS
+        && LAST_PRUNE
+            .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
 
 /// The ledger record of one follower of one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,41 +113,54 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        transaction.execute(
-            "DELETE FROM follower_events WHERE expires_at <= ?1",
-            [now_secs as i64],
-        )?;
-        let inserted = transaction.execute(
-            "INSERT OR IGNORE INTO follower_events (dedupe_key, expires_at) VALUES (?1, ?2)",
-            params![dedupe_key, (now_secs + EVENT_KEY_TTL_SECS) as i64],
-        )?;
+        if prune_due(now_secs) {
+            transaction
+                .prepare_cached("DELETE FROM follower_events WHERE expires_at <= ?1")?
+                .execute([now_secs as i64])?;
+        }
+        // A key whose row expired but was not pruned yet counts as absent.
+        let inserted = transaction
+            .prepare_cached(
+                "INSERT INTO follower_events (dedupe_key, expires_at) VALUES (?1, ?2) \
+                 ON CONFLICT (dedupe_key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE follower_events.expires_at <= ?3",
+            )?
+            .execute(params![
+                dedupe_key,
+                (now_secs + EVENT_KEY_TTL_SECS) as i64,
+                now_secs as i64
+            ])?;
         if inserted == 0 {
             return Ok(false);
         }
-        transaction.execute(
-            "INSERT OR IGNORE INTO followers (account, openid, subscribed) VALUES (?1, ?2, 1)",
-            params![account, openid],
-        )?;
+        transaction
+            .prepare_cached(
+                "INSERT OR IGNORE INTO followers (account, openid, subscribed) VALUES (?1, ?2, 1)",
+            )?
+            .execute(params![account, openid])?;
         let at = at_secs as i64;
         match event {
-            LedgerEvent::Follow { scene } => transaction.execute(
-                "UPDATE followers SET subscribed = 1, \
+            LedgerEvent::Follow { scene } => transaction
+                .prepare_cached(
+                    "UPDATE followers SET subscribed = 1, \
                  first_follow_at = COALESCE(first_follow_at, ?3), last_follow_at = ?3, \
                  first_scene = CASE WHEN follow_count = 0 THEN ?4 ELSE first_scene END, \
                  last_scene = ?4, follow_count = follow_count + 1 \
                  WHERE account = ?1 AND openid = ?2",
-                params![account, openid, at, scene],
-            )?,
-            LedgerEvent::Unfollow => transaction.execute(
-                "UPDATE followers SET subscribed = 0, last_unfollow_at = ?3, \
+                )?
+                .execute(params![account, openid, at, scene])?,
+            LedgerEvent::Unfollow => transaction
+                .prepare_cached(
+                    "UPDATE followers SET subscribed = 0, last_unfollow_at = ?3, \
                  unfollow_count = unfollow_count + 1 WHERE account = ?1 AND openid = ?2",
-                params![account, openid, at],
-            )?,
-            LedgerEvent::Scan => transaction.execute(
-                "UPDATE followers SET subscribed = 1, scan_count = scan_count + 1 \
+                )?
+                .execute(params![account, openid, at])?,
+            LedgerEvent::Scan => transaction
+                .prepare_cached(
+                    "UPDATE followers SET subscribed = 1, scan_count = scan_count + 1 \
                  WHERE account = ?1 AND openid = ?2",
-                params![account, openid],
-            )?,
+                )?
+                .execute(params![account, openid])?,
         };
         transaction.commit()?;
         Ok(true)
@@ -139,29 +170,28 @@ impl Store {
     pub fn ledger_get(&self, account: &str, openid: &str) -> Result<Option<Follower>, StoreError> {
         let connection = self.lock();
         let follower = connection
-            .query_row(
+            .prepare_cached(
                 "SELECT subscribed, first_follow_at, last_follow_at, last_unfollow_at, \
                  follow_count, unfollow_count, scan_count, first_scene, last_scene, unionid \
                  FROM followers WHERE account = ?1 AND openid = ?2",
-                params![account, openid],
-                |row| {
-                    let time = |index: usize| -> rusqlite::Result<Option<u64>> {
-                        Ok(row.get::<_, Option<i64>>(index)?.map(|secs| secs as u64))
-                    };
-                    Ok(Follower {
-                        subscribed: row.get::<_, i64>(0)? != 0,
-                        first_follow_at: time(1)?,
-                        last_follow_at: time(2)?,
-                        last_unfollow_at: time(3)?,
-                        follow_count: row.get(4)?,
-                        unfollow_count: row.get(5)?,
-                        scan_count: row.get(6)?,
-                        first_scene: row.get(7)?,
-                        last_scene: row.get(8)?,
-                        unionid: row.get(9)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![account, openid], |row| {
+                let time = |index: usize| -> rusqlite::Result<Option<u64>> {
+                    Ok(row.get::<_, Option<i64>>(index)?.map(|secs| secs as u64))
+                };
+                Ok(Follower {
+                    subscribed: row.get::<_, i64>(0)? != 0,
+                    first_follow_at: time(1)?,
+                    last_follow_at: time(2)?,
+                    last_unfollow_at: time(3)?,
+                    follow_count: row.get(4)?,
+                    unfollow_count: row.get(5)?,
+                    scan_count: row.get(6)?,
+                    first_scene: row.get(7)?,
+                    last_scene: row.get(8)?,
+                    unionid: row.get(9)?,
+                })
+            })
             .optional()?;
         Ok(follower)
     }

@@ -15,12 +15,13 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let connection = self.lock();
         let value = connection
-            .query_row(
+            .prepare_cached(
                 "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
                  AND (expires_at IS NULL OR expires_at > ?4)",
-                params![account, plugin, key, now_secs as i64],
-                |row| row.get::<_, Vec<u8>>(0),
-            )
+            )?
+            .query_row(params![account, plugin, key, now_secs as i64], |row| {
+                row.get::<_, Vec<u8>>(0)
+            })
             .optional()?;
         Ok(value)
     }
@@ -35,11 +36,9 @@ impl Store {
         expires_at_secs: Option<u64>,
     ) -> Result<(), StoreError> {
         let connection = self.lock();
-        connection.execute(
-            "INSERT INTO kv (account, plugin, key, value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+        connection.prepare_cached("INSERT INTO kv (account, plugin, key, value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (account, plugin, key) DO UPDATE SET value = excluded.value, \
-             expires_at = excluded.expires_at",
-            params![
+             expires_at = excluded.expires_at")?.execute(params![
                 account,
                 plugin,
                 key,
@@ -68,12 +67,13 @@ impl Store {
         // process sharing the file cannot change the value in between.
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = transaction
-            .query_row(
+            .prepare_cached(
                 "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
                  AND (expires_at IS NULL OR expires_at > ?4)",
-                params![account, plugin, key, now_secs as i64],
-                |row| row.get::<_, Vec<u8>>(0),
-            )
+            )?
+            .query_row(params![account, plugin, key, now_secs as i64], |row| {
+                row.get::<_, Vec<u8>>(0)
+            })
             .optional()?;
 
         let live = current.is_some();
@@ -93,16 +93,18 @@ impl Store {
 
         let text = next.to_string();
         if live {
-            transaction.execute(
-                "UPDATE kv SET value = ?4 WHERE account = ?1 AND plugin = ?2 AND key = ?3",
-                params![account, plugin, key, text.as_bytes()],
-            )?;
+            transaction
+                .prepare_cached(
+                    "UPDATE kv SET value = ?4 WHERE account = ?1 AND plugin = ?2 AND key = ?3",
+                )?
+                .execute(params![account, plugin, key, text.as_bytes()])?;
         } else {
-            transaction.execute(
-                "INSERT OR REPLACE INTO kv (account, plugin, key, value, expires_at) \
+            transaction
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO kv (account, plugin, key, value, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, NULL)",
-                params![account, plugin, key, text.as_bytes()],
-            )?;
+                )?
+                .execute(params![account, plugin, key, text.as_bytes()])?;
         }
         transaction.commit()?;
         Ok(KvUpdate::Value(next))
@@ -120,12 +122,10 @@ impl Store {
         now_secs: u64,
     ) -> Result<bool, StoreError> {
         let connection = self.lock();
-        let changed = connection.execute(
-            "INSERT INTO kv (account, plugin, key, value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+        let changed = connection.prepare_cached("INSERT INTO kv (account, plugin, key, value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (account, plugin, key) DO UPDATE SET value = excluded.value, \
              expires_at = excluded.expires_at \
-             WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?6",
-            params![
+             WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?6")?.execute(params![
                 account,
                 plugin,
                 key,
@@ -147,7 +147,7 @@ impl Store {
         now_secs: u64,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let connection = self.lock();
-        let mut statement = connection.prepare(
+        let mut statement = connection.prepare_cached(
             "SELECT key, value FROM kv WHERE account = ?1 AND plugin = ?2 \
              AND substr(key, 1, length(?3)) = ?3 \
              AND (expires_at IS NULL OR expires_at > ?4) ORDER BY key",
@@ -163,10 +163,9 @@ impl Store {
     /// Removes `key`; removing an absent key succeeds.
     pub fn kv_delete(&self, account: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         let connection = self.lock();
-        connection.execute(
-            "DELETE FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3",
-            params![account, plugin, key],
-        )?;
+        connection
+            .prepare_cached("DELETE FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3")?
+            .execute(params![account, plugin, key])?;
         Ok(())
     }
 }

@@ -71,6 +71,9 @@ impl Store {
 
     fn init(connection: Connection) -> Result<Store, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
+        // Callbacks reuse a few dozen statements: dedupe, kv, ledger and
+        // outbox. rusqlite's default cache holds 16.
+        connection.set_prepared_statement_cache_capacity(64);
         // WAL lets readers in other processes proceed during writes;
         // NORMAL sync keeps commits durable across a process crash.
         connection.pragma_update(None, "journal_mode", "WAL")?;

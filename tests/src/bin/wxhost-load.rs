@@ -10,11 +10,16 @@ use anyhow::{Context, bail, ensure};
 use clap::{Parser, ValueEnum};
 use wxhost_tests::load::BASELINE_REPLY;
 use wxhost_tests::load::check::Expected;
-use wxhost_tests::load::report::{RssSummary, render_soak, render_suite};
+use wxhost_tests::load::reload::Reloader;
+use wxhost_tests::load::report::{
+    RssSummary, reload_passed, render_reload, render_soak, render_suite,
+};
 use wxhost_tests::load::requests::{AccountKeys, RequestFactory, Scenario};
 use wxhost_tests::load::rss::RssSampler;
 use wxhost_tests::load::soak::soak;
-use wxhost_tests::load::suite::{SuiteSettings, Target, TargetResult, measure};
+use wxhost_tests::load::suite::{
+    ReloadResult, SuiteSettings, Target, TargetResult, measure, measure_under_reload,
+};
 
 /// Load suite for wxhost: W1 plaintext text, W2 safe-mode text and W3
 /// subscribe events, each compared with the baseline server.
@@ -73,14 +78,31 @@ struct Args {
     #[arg(long, default_value = "Hello from the wxhost load account.")]
     text_reply: String,
     /// Name of the plugin that replies to W3, for the results table.
-    #[arg(long, default_value = "events")]
+    #[arg(long, default_value = "welcome")]
     w3_plugin: String,
     /// QR scene of the W3 subscribe events.
     #[arg(long, default_value = "load_campaign")]
     scene: String,
     /// The text reply that W3 expects, with `{scene}` replaced by the QR scene.
-    #[arg(long, default_value = "event=subscribe key={scene}")]
+    #[arg(long, default_value = "Welcome, load campaign follower.")]
     w3_reply: String,
+    /// Plugin reloads during the reload check, a full-speed W1 run after
+    /// W1's phases (0 skips the check). Needs `--reload-file`.
+    #[arg(long, default_value_t = 0)]
+    reloads: u32,
+    /// The W1 plugin's component file, as the host's config names it. The
+    /// reload check replaces it with copies that differ in one custom
+    /// section, and restores it at the end.
+    #[arg(long)]
+    reload_file: Option<PathBuf>,
+    /// Plugins loaded from `--reload-file`, each of which must serve the
+    /// replacement after a reload.
+    #[arg(long, value_delimiter = ',', default_value = "keyword,fallback")]
+    reload_plugins: Vec<String>,
+    /// Bearer key of the host's admin endpoints, for
+    /// `POST /admin/plugins/reload`.
+    #[arg(long, default_value = "load-admin-key-0123456789")]
+    admin_key: String,
     /// Minutes of the soak run after the suite (0 skips it).
     #[arg(long, default_value_t = 0)]
     soak_minutes: u32,
@@ -119,6 +141,10 @@ fn main() -> anyhow::Result<()> {
         args.client_threads > 0,
         "--client-threads must be at least 1"
     );
+    ensure!(
+        args.reloads == 0 || args.reload_file.is_some(),
+        "--reloads needs --reload-file, the component file that the host loads the W1 plugin from"
+    );
 
     let runtime = if args.client_threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -130,16 +156,22 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
     };
-    let output = runtime.block_on(run(&args))?;
+    let (output, passed) = runtime.block_on(run(&args))?;
     print!("{output}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &output)
             .with_context(|| format!("failed to write {}", path.display()))?;
     }
+    ensure!(
+        passed,
+        "requests failed or a reload did not apply during the reload check (see above)"
+    );
     Ok(())
 }
 
-async fn run(args: &Args) -> anyhow::Result<String> {
+/// Runs the suite and returns its Markdown output and whether the reload
+/// check passed (true when it did not run).
+async fn run(args: &Args) -> anyhow::Result<(String, bool)> {
     let settings = SuiteSettings {
         concurrency: args.concurrency,
         warmup: Duration::from_secs(args.warmup_secs),
@@ -152,6 +184,7 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     let sampler = args.host_pid.map(RssSampler::start);
 
     let mut results: Vec<TargetResult> = Vec::with_capacity(args.targets.len());
+    let mut reload: Option<ReloadResult> = None;
     let mut rss_start = None;
     for key in &args.targets {
         let (_, target) = targets
@@ -166,7 +199,25 @@ async fn run(args: &Args) -> anyhow::Result<String> {
             sampler.reset_peak();
         }
         eprintln!("measuring {}", target.name);
-        results.push(measure(target, &settings).await?);
+        let result = measure(target, &settings).await?;
+        if *key == TargetKey::W1
+            && args.reloads > 0
+            && let Some(file) = &args.reload_file
+        {
+            eprintln!("measuring {} while reloading its plugin", target.name);
+            let reloader = Reloader {
+                host: args.host,
+                admin_key: args.admin_key.clone(),
+                file: file.clone(),
+                plugins: args.reload_plugins.clone(),
+            };
+            let throughput = result.full.throughput();
+            reload = Some(
+                measure_under_reload(target, &settings, throughput, &reloader, args.reloads)
+                    .await?,
+            );
+        }
+        results.push(result);
     }
     let rss = sampler.as_ref().map(|sampler| RssSummary {
         start_kib: rss_start.unwrap_or_else(|| sampler.current_kib()),
@@ -174,6 +225,11 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         end_kib: sampler.current_kib(),
     });
     let mut output = render_suite(&results, rss);
+    if let Some(reload) = &reload {
+        output.push('\n');
+        output.push_str(&render_reload(reload));
+    }
+    let passed = reload.as_ref().is_none_or(reload_passed);
 
     if args.soak_minutes > 0 {
         let Some(sampler) = &sampler else {
@@ -201,6 +257,7 @@ async fn run(args: &Args) -> anyhow::Result<String> {
                 )
             })
             .collect();
+        let start_kib = sampler.current_kib();
         let minutes = soak(
             args.host,
             factories,
@@ -211,9 +268,9 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         )
         .await;
         output.push('\n');
-        output.push_str(&render_soak(&minutes, rate));
+        output.push_str(&render_soak(&minutes, rate, start_kib));
     }
-    Ok(output)
+    Ok((output, passed))
 }
 
 /// Lists every target: the baseline, then W1 to W3 on the host.

@@ -1,11 +1,13 @@
 //! The load suite: builds distinct signed callbacks, checks a sample of
-//! replies, drives a server at full and at half speed, and reports
-//! throughput, latency percentiles and the host's resident memory.
+//! replies, drives a server at full and at half speed, reloads a plugin
+//! under load, and reports throughput, latency percentiles, failed
+//! requests and the host's resident memory.
 //!
 //! `wxhost-load` (src/bin) runs it; `scripts/load.sh` starts the servers.
 
 pub mod check;
 pub mod client;
+pub mod reload;
 pub mod report;
 pub mod requests;
 pub mod rss;

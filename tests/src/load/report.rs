@@ -4,8 +4,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::soak::{SoakMinute, rss_drift};
-use super::suite::TargetResult;
+use super::soak::{SoakMinute, rss_summary};
+use super::suite::{ReloadResult, TargetResult};
 
 /// Throughput ratio to the baseline that each workload should reach, by
 /// the workload's name prefix.
@@ -116,8 +116,9 @@ fn render_checks(
     out
 }
 
-/// Renders the soak's per-minute table and its RSS drift.
-pub fn render_soak(minutes: &[SoakMinute], rate: f64) -> String {
+/// Renders the soak's per-minute table and its RSS drift. `start_kib` is
+/// the host's `VmRSS` when the soak started.
+pub fn render_soak(minutes: &[SoakMinute], rate: f64, start_kib: u64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -138,18 +139,61 @@ pub fn render_soak(minutes: &[SoakMinute], rate: f64) -> String {
             mib(minute.rss_peak_kib)
         );
     }
-    match rss_drift(minutes) {
-        Some(drift) => {
+    match rss_summary(minutes) {
+        Some(summary) => {
             let _ = writeln!(
                 out,
-                "\nVmRSS drift from the end of minute 1 to the end: {:+.1} %, target within ±10 %: {}",
-                drift * 100.0,
-                verdict(drift.abs() <= DRIFT_TARGET)
+                "\nVmRSS over the soak: {:.1} MiB at the start, {:.1} MiB at the end of minute 1 (first), {:.1} MiB at the end (last), {:.1} MiB max.",
+                mib(start_kib),
+                mib(summary.first_kib),
+                mib(summary.last_kib),
+                mib(summary.max_kib)
+            );
+            let _ = writeln!(
+                out,
+                "VmRSS drift from first to last: {:+.1} %; max above first: {:+.1} %; target both within ±10 %: {}",
+                summary.drift * 100.0,
+                summary.max_over_first * 100.0,
+                verdict(
+                    summary.drift.abs() <= DRIFT_TARGET && summary.max_over_first <= DRIFT_TARGET
+                )
             );
         }
         None => out.push_str("\nVmRSS drift needs at least two minutes.\n"),
     }
     out
+}
+
+/// Renders the reload check: the reloads applied and the failed requests.
+pub fn render_reload(result: &ReloadResult) -> String {
+    let mut out = String::new();
+    let phase = &result.phase;
+    let _ = writeln!(
+        out,
+        "Reload during load: {} at full speed for {:.0} s while its plugin file was replaced and reloaded {} times ({} applied): {} requests answered, {} failed, {:.0} req/s.",
+        result.name,
+        phase.elapsed.as_secs_f64(),
+        result.reloads,
+        result.log.applied,
+        phase.answered,
+        phase.failures,
+        phase.throughput()
+    );
+    for problem in &result.log.problems {
+        let _ = writeln!(out, "- reload problem: {problem}");
+    }
+    let _ = writeln!(
+        out,
+        "- failed requests during reloads {}, target 0: {}",
+        phase.failures,
+        verdict(reload_passed(result))
+    );
+    out
+}
+
+/// Returns true when every reload applied and no request failed.
+pub fn reload_passed(result: &ReloadResult) -> bool {
+    result.phase.failures == 0 && result.log.problems.is_empty()
 }
 
 fn verdict(met: bool) -> &'static str {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::client::Connection;
@@ -56,7 +57,8 @@ pub struct PhaseResult {
     /// Requests that got HTTP 200 and a body other than `success`.
     pub answered: u64,
     /// Requests that failed, got another status, or got `success` (the
-    /// host's reply when a plugin faults or the reply budget runs out).
+    /// host's reply when a plugin faults or the reply budget runs out), and
+    /// with an expected body part, replies without it.
     pub failures: u64,
     /// From the start of the phase to the last reply.
     pub elapsed: Duration,
@@ -81,6 +83,8 @@ impl PhaseResult {
 struct Shared {
     source: Source,
     spec: PhaseSpec,
+    /// Bytes that every counted reply must contain.
+    expect: Option<Bytes>,
     start: Instant,
     next: AtomicU64,
     exhausted: AtomicBool,
@@ -89,9 +93,21 @@ struct Shared {
 /// Runs a phase against `address` with requests from `source`, numbered
 /// from 0.
 pub async fn run_phase(address: SocketAddr, source: Source, spec: PhaseSpec) -> PhaseResult {
+    run_phase_expecting(address, source, spec, None).await
+}
+
+/// Like [`run_phase`], and also counts a reply as failed when its body
+/// does not contain `expect`.
+pub async fn run_phase_expecting(
+    address: SocketAddr,
+    source: Source,
+    spec: PhaseSpec,
+    expect: Option<Bytes>,
+) -> PhaseResult {
     let shared = Arc::new(Shared {
         source,
         spec,
+        expect,
         start: Instant::now(),
         next: AtomicU64::new(0),
         exhausted: AtomicBool::new(false),
@@ -173,7 +189,11 @@ async fn run_worker(address: SocketAddr, shared: Arc<Shared>) -> WorkerOutcome {
             Ok(response) => {
                 let latency = sent.elapsed();
                 connection = Some(open);
-                if response.status == 200 && response.body.as_ref() != b"success" {
+                let expected = shared
+                    .expect
+                    .as_ref()
+                    .is_none_or(|expect| contains(&response.body, expect));
+                if response.status == 200 && response.body.as_ref() != b"success" && expected {
                     outcome.answered += 1;
                     let micros = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
                     outcome.latencies_us.push(micros);
@@ -186,4 +206,11 @@ async fn run_worker(address: SocketAddr, shared: Arc<Shared>) -> WorkerOutcome {
     }
     outcome.finished = Instant::now();
     outcome
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }

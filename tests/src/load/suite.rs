@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use bytes::Bytes;
+
 use super::check::{Expected, check_reply};
 use super::client::Connection;
+use super::reload::{ReloadLog, Reloader};
 use super::requests::{AccountKeys, RequestFactory, Scenario};
-use super::run::{PhaseResult, PhaseSpec, Source, run_phase};
+use super::run::{PhaseResult, PhaseSpec, Source, run_phase, run_phase_expecting};
 
 /// A server and the callbacks it receives.
 pub struct Target {
@@ -111,6 +114,55 @@ pub async fn measure(target: &Target, settings: &SuiteSettings) -> anyhow::Resul
         half_rate,
         half,
         sent,
+    })
+}
+
+/// What the reload check measured.
+pub struct ReloadResult {
+    pub name: String,
+    /// Reloads asked for.
+    pub reloads: u32,
+    pub log: ReloadLog,
+    pub phase: PhaseResult,
+}
+
+/// Runs `target` at full speed for the suite's duration while `reloader`
+/// replaces and reloads its plugin `reloads` times. A reply counts as
+/// failed unless it carries the target's expected text. `throughput` (the
+/// target's full-speed result) sizes the prepared requests.
+pub async fn measure_under_reload(
+    target: &Target,
+    settings: &SuiteSettings,
+    throughput: f64,
+    reloader: &Reloader,
+    reloads: u32,
+) -> anyhow::Result<ReloadResult> {
+    let factory = RequestFactory::new(
+        target.scenario,
+        target.keys.clone(),
+        &target.text,
+        &target.scene,
+    );
+    let count = pool_size(throughput * 1.5, settings.duration, settings) + settings.concurrency;
+    let pool = Arc::new(factory.build_pool(0, count, settings.build_threads));
+    let spec = PhaseSpec {
+        duration: settings.duration,
+        concurrency: settings.concurrency,
+        rate: None,
+    };
+    let expect = match &target.expected {
+        Expected::Text(text) if !text.contains("{scene}") => Some(Bytes::from(text.clone())),
+        _ => None,
+    };
+    let (phase, log) = tokio::join!(
+        run_phase_expecting(target.address, Source::Pool(pool), spec, expect),
+        reloader.run(reloads, settings.duration),
+    );
+    Ok(ReloadResult {
+        name: target.name.clone(),
+        reloads,
+        log: log?,
+        phase,
     })
 }
 
