@@ -278,9 +278,9 @@ impl Config {
     /// Reads, parses and validates the file at `path`, resolving secrets
     /// from the environment. Returns every problem found, not just the first.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let base_dir = path
             .parent()

@@ -40,16 +40,26 @@ impl fmt::Display for Problem {
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("failed to read config file {path}: {source}")]
+    /// The I/O error is part of the message and not a `source`, so a
+    /// printed error chain shows it once.
+    #[error("failed to read config file {}: {error}{}", path.display(), read_hint(error))]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("invalid TOML in config file: {message}")]
     Syntax { message: String },
     #[error("invalid config ({} problems):\n{}", .0.len(), format_problems(.0))]
     Invalid(Vec<Problem>),
+}
+
+/// The next step for an operator whose config file is missing.
+fn read_hint(error: &std::io::Error) -> &'static str {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        "; pass --config FILE or run from the directory that holds wxhost.toml"
+    } else {
+        ""
+    }
 }
 
 fn format_problems(problems: &[Problem]) -> String {
@@ -443,6 +453,17 @@ token = "env:WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET"
         assert_eq!(
             found[0].message,
             "environment variable WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET is not set; export it before starting wxhost"
+        );
+    }
+
+    #[test]
+    fn missing_file_error_names_the_fix() {
+        let error = Config::load(Path::new("/nonexistent/wxhost.toml"))
+            .expect_err("a missing file is an error");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(error)),
+            "failed to read config file /nonexistent/wxhost.toml: No such file or directory (os error 2); \
+             pass --config FILE or run from the directory that holds wxhost.toml"
         );
     }
 
