@@ -53,7 +53,7 @@ enum OutboxCommand {
 
 /// Prints `account`'s usage of each API against its limits.
 pub fn quota(args: &QuotaArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     if config.account(&args.account).is_none() {
         bail!(
             "no account named {:?} in {}",
@@ -93,7 +93,7 @@ fn limit_text(limit: Option<u64>) -> String {
 
 /// Runs `wxhost outbox list` or `wxhost outbox retry`.
 pub fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     let store = open_store(&config.resolve_path(&config.store.path))?;
     match &args.command {
         OutboxCommand::List { state, limit } => {

@@ -93,7 +93,7 @@ enum Callback {
 
 /// Sends the callback and prints the reply.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     let account = match &args.account {
         Some(name) => config
             .account(name)

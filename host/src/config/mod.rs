@@ -4,6 +4,8 @@
 //! [`Config::load`] reads the file, resolves secrets and validates the
 //! whole file at once, so an operator sees every problem in one run. Each
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
+//! [`Config::load_for_client`] skips the plugin-file checks for commands
+//! that never load a plugin from the config.
 
 mod api;
 mod fetch;
@@ -274,10 +276,32 @@ pub struct PluginLimitsConfig {
     pub max_binary_bytes: Option<u64>,
 }
 
+/// Which checks [`Config::load_with`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Every check, plugin files included: for `serve` and `check`.
+    Strict,
+    /// Every check except that plugin, canary and shadow files exist and
+    /// fit `limits.max_binary_bytes`: for commands that read the store or
+    /// talk to a host or to WeChat and never load a plugin from the config.
+    Client,
+}
+
 impl Config {
     /// Reads, parses and validates the file at `path`, resolving secrets
     /// from the environment. Returns every problem found, not just the first.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, LoadMode::Strict)
+    }
+
+    /// Loads the file like [`Config::load`] but without the plugin-file
+    /// checks, so client commands work while a plugin file is missing.
+    pub fn load_for_client(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, LoadMode::Client)
+    }
+
+    /// Reads, parses and validates the file at `path` with the checks of `mode`.
+    pub fn load_with(path: &Path, mode: LoadMode) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
             error,
@@ -286,16 +310,21 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Config::parse(&text, &base_dir)
+        Config::parse_with(&text, &base_dir, mode)
     }
 
     /// Parses and validates TOML text; relative paths resolve against `base_dir`.
     pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with(text, base_dir, LoadMode::Strict)
+    }
+
+    /// Parses TOML text and validates it with the checks of `mode`.
+    pub fn parse_with(text: &str, base_dir: &Path, mode: LoadMode) -> Result<Config, ConfigError> {
         let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Syntax {
             message: err.to_string(),
         })?;
         config.base_dir = base_dir.to_owned();
-        validate::validate(&config)?;
+        validate::validate(&config, mode)?;
         Ok(config)
     }
 

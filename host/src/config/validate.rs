@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::{AccountConfig, Config, PluginConfig, SecurityMode};
+use super::{AccountConfig, Config, LoadMode, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
 
 /// Capabilities a plugin can be granted.
@@ -82,7 +82,7 @@ impl Problems {
     }
 }
 
-pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
+pub(super) fn validate(config: &Config, mode: LoadMode) -> Result<(), ConfigError> {
     let mut problems = Problems::default();
     validate_server(config, &mut problems);
 
@@ -111,7 +111,7 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
                 format!("duplicate plugin name {:?}", plugin.name),
             );
         }
-        validate_plugin(config, plugin, &field, &mut problems);
+        validate_plugin(config, plugin, &field, mode, &mut problems);
     }
 
     if problems.0.is_empty() {
@@ -236,7 +236,13 @@ fn validate_account(
     }
 }
 
-fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems: &mut Problems) {
+fn validate_plugin(
+    config: &Config,
+    plugin: &PluginConfig,
+    field: &str,
+    mode: LoadMode,
+    problems: &mut Problems,
+) {
     if !is_route_name(&plugin.name) {
         problems.add(
             format!("{field}.name"),
@@ -247,7 +253,7 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
         );
     }
     let path = config.resolve_path(&plugin.path);
-    if !path.is_file() {
+    if mode == LoadMode::Strict && !path.is_file() {
         problems.add(
             format!("{field}.path"),
             format!(
@@ -294,7 +300,7 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
         super::fetch::validate_fetch(fetch, &format!("{field}.fetch"), problems);
     }
     validate_limits(plugin, field, problems);
-    super::lifecycle::validate_lifecycle(config, plugin, field, problems);
+    super::lifecycle::validate_lifecycle(config, plugin, field, mode, problems);
 }
 
 fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) {
