@@ -43,7 +43,7 @@ pub enum FailurePolicy {
 
 /// `[plugins.breaker]`: the circuit breaker of one plugin.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct BreakerConfig {
     /// Consecutive faults that open the breaker.
     pub failures: u32,
@@ -62,7 +62,6 @@ impl Default for BreakerConfig {
 
 /// `[plugins.canary]`: a new version that serves a share of followers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CanaryConfig {
     /// The new component, relative to the config file.
     pub path: PathBuf,
@@ -96,7 +95,6 @@ fn default_min_calls() -> u32 {
 /// `[plugins.shadow]`: a new version that runs beside the live one on the
 /// same callbacks; its directives are compared and logged, never used.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ShadowConfig {
     /// The new component, relative to the config file.
     pub path: PathBuf,
@@ -104,7 +102,7 @@ pub struct ShadowConfig {
 
 /// `[reload]`: how the host notices changed plugin files.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ReloadConfig {
     /// Whether the host polls the plugin files named in the config.
     pub watch: bool,
@@ -128,7 +126,6 @@ impl Default for ReloadConfig {
 /// `[recording]`: callbacks and the directives they produced, kept as
 /// JSON lines for `wxhost replay`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RecordingConfig {
     /// Whether callbacks are recorded.
     #[serde(default)]

@@ -59,7 +59,6 @@ pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
 /// admin key (the admin endpoints return 404), the [`OutboxConfig`]
 /// defaults and no in-process fake.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub server: ServerConfig,
@@ -94,7 +93,7 @@ pub struct Config {
 
 /// `[server]`: the HTTP listener and callback handling.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ServerConfig {
     /// Socket address to listen on.
     pub listen: String,
@@ -127,7 +126,7 @@ impl Default for ServerConfig {
 
 /// `[store]`: the embedded SQLite database.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct StoreConfig {
     /// Database file, relative to the config file's directory.
     pub path: PathBuf,
@@ -143,7 +142,7 @@ impl Default for StoreConfig {
 
 /// `[runtime]`: the WebAssembly engine shared by all plugins.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct RuntimeSection {
     /// Plugin instances that may be alive at once across all callbacks.
     pub max_instances: u32,
@@ -168,7 +167,6 @@ pub enum SecurityMode {
 
 /// `[[accounts]]`: one official account served by this host.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     /// The host's name for the account; the callback URL is `/wechat/{name}`.
     pub name: String,
@@ -214,7 +212,6 @@ fn default_security() -> SecurityMode {
 
 /// `[[plugins]]`: one plugin component and what it receives.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Unique plugin name, used in logs and kv namespaces.
     pub name: String,
@@ -265,7 +262,6 @@ pub struct PluginConfig {
 /// `[plugins.limits]`: per-plugin resource limits. Each unset field takes
 /// the runtime's default.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PluginLimitsConfig {
     pub deadline_ms: Option<u64>,
     pub max_memory_bytes: Option<u64>,
@@ -310,7 +306,16 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Config::parse_with(&text, &base_dir, mode)
+        Config::parse_with(&text, &base_dir, mode).map_err(|error| match error {
+            ConfigError::Syntax {
+                path: None,
+                message,
+            } => ConfigError::Syntax {
+                path: Some(path.to_owned()),
+                message,
+            },
+            other => other,
+        })
     }
 
     /// Parses and validates TOML text; relative paths resolve against `base_dir`.
@@ -320,11 +325,22 @@ impl Config {
 
     /// Parses TOML text and validates it with the checks of `mode`.
     pub fn parse_with(text: &str, base_dir: &Path, mode: LoadMode) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Syntax {
+        // Unknown keys are collected rather than rejected by serde, so one
+        // run reports all of them together with the validation problems.
+        let mut unknown = Vec::new();
+        let deserializer = toml::Deserializer::parse(text).map_err(|err| ConfigError::Syntax {
+            path: None,
+            message: err.to_string(),
+        })?;
+        let mut config: Config = serde_ignored::deserialize(deserializer, |path| {
+            unknown.push(field_path(&path));
+        })
+        .map_err(|err| ConfigError::Syntax {
+            path: None,
             message: err.to_string(),
         })?;
         config.base_dir = base_dir.to_owned();
-        validate::validate(&config, mode)?;
+        validate::validate(&config, mode, &unknown)?;
         Ok(config)
     }
 
@@ -340,6 +356,26 @@ impl Config {
     /// Returns the account with this name.
     pub fn account(&self, name: &str) -> Option<&AccountConfig> {
         self.accounts.iter().find(|account| account.name == name)
+    }
+}
+
+/// Formats a key path the way problems name fields: `accounts[0].securty`.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = field_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
     }
 }
 

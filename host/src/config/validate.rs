@@ -47,10 +47,19 @@ pub enum ConfigError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("invalid TOML in config file: {message}")]
-    Syntax { message: String },
+    #[error("invalid TOML in config file{}: {message}", file_suffix(path.as_deref()))]
+    Syntax {
+        /// The file, when the text came from one.
+        path: Option<PathBuf>,
+        message: String,
+    },
     #[error("invalid config ({} problems):\n{}", .0.len(), format_problems(.0))]
     Invalid(Vec<Problem>),
+}
+
+fn file_suffix(path: Option<&std::path::Path>) -> String {
+    path.map(|path| format!(" {}", path.display()))
+        .unwrap_or_default()
 }
 
 /// The next step for an operator whose config file is missing.
@@ -82,8 +91,17 @@ impl Problems {
     }
 }
 
-pub(super) fn validate(config: &Config, mode: LoadMode) -> Result<(), ConfigError> {
+/// Checks the whole config. `unknown_keys` are the paths of keys that
+/// no config field reads, in file order; each is a problem.
+pub(super) fn validate(
+    config: &Config,
+    mode: LoadMode,
+    unknown_keys: &[String],
+) -> Result<(), ConfigError> {
     let mut problems = Problems::default();
+    for key in unknown_keys {
+        problems.add(key.clone(), "unknown field; fix the spelling or remove it");
+    }
     validate_server(config, &mut problems);
 
     let plugin_names: HashSet<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -474,13 +492,50 @@ token = "env:WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET"
     }
 
     #[test]
-    fn unknown_field_is_a_syntax_error() {
-        let error = Config::parse("[server]\nlisten_port = 80\n", Path::new("/"))
-            .expect_err("unknown fields are rejected");
-        assert!(
-            error.to_string().contains("unknown field `listen_port`"),
-            "{error}"
+    fn unknown_fields_are_reported_together() {
+        let found = problems(
+            r#"
+[sever]
+listen = "127.0.0.1:8080"
+
+[server]
+listen_addr = "127.0.0.1:8080"
+
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+securty = "safe"
+
+[[plugins]]
+name = "echo"
+path = "echo.wasm"
+messages = ["text"]
+limits = { deadline = 100 }
+"#,
         );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "sever: unknown field; fix the spelling or remove it",
+                "server.listen_addr: unknown field; fix the spelling or remove it",
+                "accounts[0].securty: unknown field; fix the spelling or remove it",
+                "plugins[0].limits.deadline: unknown field; fix the spelling or remove it",
+                "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        std::fs::write(&path, "[server\n").expect("write config");
+        let error = Config::load(&path).expect_err("invalid TOML is an error");
+        let text = error.to_string();
+        let expected = format!("invalid TOML in config file {}: ", path.display());
+        assert!(text.starts_with(&expected), "{text}");
     }
 
     #[test]
