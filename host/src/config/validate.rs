@@ -197,10 +197,15 @@ fn validate_account(
             ),
         );
     }
-    if account.appid.is_empty() || !account.appid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !is_appid(&account.appid) {
         problems.add(
             format!("{field}.appid"),
-            "the AppID must be non-empty ASCII letters and digits, for example wx1234567890abcdef",
+            format!(
+                "{:?} has {}; an AppID is \"wx\" followed by 16 letters or digits \
+                 (18 characters), for example wx1234567890abcdef",
+                account.appid,
+                counted(account.appid.chars().count(), "character"),
+            ),
         );
     }
     match account.token.resolve() {
@@ -347,6 +352,22 @@ fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) 
             format!("{field}.limits.max_directives"),
             "must be at least 1",
         );
+    }
+}
+
+/// Checks the AppID form the WeChat console shows: `wx` and 16 ASCII
+/// letters or digits. A wrong AppID fails every encrypted callback,
+/// because the decrypted message ends with the real one.
+fn is_appid(appid: &str) -> bool {
+    appid.len() == 18 && appid.starts_with("wx") && appid.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Formats a count with its noun, for example "1 character" or "2 characters".
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -525,6 +546,34 @@ limits = { deadline = 100 }
                 "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
             ]
         );
+    }
+
+    #[test]
+    fn appid_must_have_wechat_form() {
+        for appid in [
+            "wx123",
+            "wx1234567890abcdef0",
+            "ab1234567890abcdef",
+            "wx1234567890abcde-",
+        ] {
+            let found = problems(&format!(
+                r#"
+[[accounts]]
+name = "demo"
+appid = "{appid}"
+token = "fake:faketoken"
+"#
+            ));
+            let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                listed,
+                [format!(
+                    "accounts[0].appid: {appid:?} has {} characters; an AppID is \"wx\" followed by \
+                     16 letters or digits (18 characters), for example wx1234567890abcdef",
+                    appid.len()
+                )],
+            );
+        }
     }
 
     #[test]
