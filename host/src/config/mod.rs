@@ -36,6 +36,7 @@ pub use menu::{
     MenuConfig,
 };
 pub use secret::{Secret, SecretSource};
+pub(crate) use validate::counted;
 pub use validate::{ConfigError, KNOWN_CAPABILITIES, Problem};
 
 /// Default listen address: loopback only, so a fresh install exposes nothing.

@@ -53,7 +53,7 @@ pub enum ConfigError {
         path: Option<PathBuf>,
         message: String,
     },
-    #[error("invalid config ({} problems):\n{}", .0.len(), format_problems(.0))]
+    #[error("invalid config ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
     Invalid(Vec<Problem>),
 }
 
@@ -216,8 +216,8 @@ fn validate_account(
                 problems.add(
                     format!("{field}.token"),
                     format!(
-                        "the Token must be 3 to 32 ASCII letters or digits (found {} characters)",
-                        token.chars().count()
+                        "the Token must be 3 to 32 ASCII letters or digits (found {})",
+                        counted(token.chars().count(), "character")
                     ),
                 );
             }
@@ -574,6 +574,31 @@ token = "fake:faketoken"
                 )],
             );
         }
+    }
+
+    #[test]
+    fn one_problem_is_counted_in_singular() {
+        let error = Config::parse(
+            r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:a"
+"#,
+            Path::new("/nonexistent"),
+        )
+        .expect_err("a one-character Token is rejected");
+        assert_eq!(
+            error.to_string(),
+            "invalid config (1 problem):\n  - accounts[0].token: the Token must be 3 to 32 ASCII letters or digits (found 1 character)"
+        );
+    }
+
+    #[test]
+    fn counted_picks_singular_or_plural() {
+        assert_eq!(counted(0, "problem"), "0 problems");
+        assert_eq!(counted(1, "problem"), "1 problem");
+        assert_eq!(counted(2, "problem"), "2 problems");
     }
 
     #[test]
