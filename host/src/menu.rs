@@ -1,13 +1,13 @@
 //! Pushing an account's configured custom menu to WeChat.
 
-use crate::config::MenuConfig;
+use crate::config::{MenuConfig, counted};
 use crate::wechat::{ApiError, WeChatClient};
 
 /// A failure to push a menu.
 #[derive(Debug, thiserror::Error)]
 pub enum MenuPushError {
     /// The menu breaks WeChat's rules; nothing was sent.
-    #[error("invalid menu ({} problems):\n{}", .0.len(), format_problems(.0))]
+    #[error("invalid menu ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
     Invalid(Vec<(String, String)>),
     /// WeChat rejected a call. `created` counts the menus already in place.
     #[error("menu push failed after {created} of {total} menus: {source}")]

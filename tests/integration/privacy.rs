@@ -9,7 +9,7 @@ use wxhost::protocol::crypto::{AesKey, MessageCrypto};
 
 const TOKEN: &str = "privacyToken7";
 const AES_KEY: &str = "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8Nn7Mm6L";
-const APPID: &str = "wxprivacy0000001";
+const APPID: &str = "wxprivacy000000001";
 const OPENID: &str = "oPRIVACY_follower_0000000001";
 const CONTENT: &str = "my card number is 6222020200112233";
 

@@ -35,7 +35,7 @@ pub async fn run(args: FakeArgs) -> anyhow::Result<()> {
     }
     let mut fake_config = FakeConfig::default();
     if let Some(path) = &args.config {
-        let config = Config::load(path)?;
+        let config = Config::load_for_client(path)?;
         let mut accounts = Vec::new();
         for account in &config.accounts {
             if let Some(source) = &account.app_secret {

@@ -33,7 +33,7 @@ enum MenuCommand {
 /// Runs `wxhost menu`.
 pub async fn run(args: MenuArgs) -> anyhow::Result<()> {
     let MenuCommand::Push { account, config } = args.command;
-    let loaded = Config::load(&config)?;
+    let loaded = Config::load_for_client(&config)?;
     let Some(account_config) = loaded.account(&account) else {
         bail!("no account named {account:?} in {}", config.display());
     };

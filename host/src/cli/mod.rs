@@ -113,10 +113,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             crate::logging::init(false);
             crate::app::Host::build(&loaded)?;
             println!(
-                "{}: valid ({} accounts, {} plugins)",
+                "{}: valid ({}, {})",
                 config.display(),
-                loaded.accounts.len(),
-                loaded.plugins.len()
+                crate::config::counted(loaded.accounts.len(), "account"),
+                crate::config::counted(loaded.plugins.len(), "plugin")
             );
             Ok(())
         }

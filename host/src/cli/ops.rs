@@ -53,7 +53,7 @@ enum OutboxCommand {
 
 /// Prints `account`'s usage of each API against its limits.
 pub fn quota(args: &QuotaArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     if config.account(&args.account).is_none() {
         bail!(
             "no account named {:?} in {}",
@@ -83,8 +83,20 @@ pub fn quota(args: &QuotaArgs) -> anyhow::Result<()> {
             format!("{} / {}", api.daily_used, limit_text(api.daily_limit)),
             format!("{} / {}", api.minute_used, limit_text(api.minute_limit)),
         );
+        if let Some(reported_at_ms) = api.wechat_exhausted_at_ms {
+            println!("  {}", wechat_exhausted_note(reported_at_ms));
+        }
     }
     Ok(())
+}
+
+/// Explains an API that WeChat closed for the day with 45009.
+fn wechat_exhausted_note(reported_at_ms: i64) -> String {
+    format!(
+        "blocked: WeChat reported 45009 (daily quota used up) at {} China Standard Time; \
+         calls resume after midnight China Standard Time (UTC+8)",
+        crate::wechat::clock::cst_time_of_day(reported_at_ms)
+    )
 }
 
 fn limit_text(limit: Option<u64>) -> String {
@@ -93,7 +105,7 @@ fn limit_text(limit: Option<u64>) -> String {
 
 /// Runs `wxhost outbox list` or `wxhost outbox retry`.
 pub fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     let store = open_store(&config.resolve_path(&config.store.path))?;
     match &args.command {
         OutboxCommand::List { state, limit } => {
@@ -154,4 +166,19 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
         );
     }
     Ok(Store::open(path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wechat_exhausted_note;
+
+    #[test]
+    fn exhausted_note_names_time_and_reset() {
+        // 2026-12-05 02:03:04 UTC.
+        assert_eq!(
+            wechat_exhausted_note(1_796_436_184_000),
+            "blocked: WeChat reported 45009 (daily quota used up) at 10:03:04 China Standard Time; \
+             calls resume after midnight China Standard Time (UTC+8)"
+        );
+    }
 }

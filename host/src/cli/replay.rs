@@ -37,7 +37,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         None => only_plugin(&records)?,
     };
     let plugin_config = match &args.config {
-        Some(path) => Config::load(path)?
+        Some(path) => Config::load_for_client(path)?
             .plugins
             .into_iter()
             .find(|plugin| plugin.name == name)

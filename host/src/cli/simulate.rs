@@ -93,7 +93,7 @@ enum Callback {
 
 /// Sends the callback and prints the reply.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     let account = match &args.account {
         Some(name) => config
             .account(name)
@@ -283,10 +283,20 @@ fn print_reply(reply: &[u8], token: &str, crypto: Option<&MessageCrypto>) -> any
             Payload::Message(Message::Text { content, .. }) => {
                 println!("follower sees (text): {content}\n");
             }
-            _ => println!("follower sees a {} reply\n", parsed.msg_type),
+            _ => println!("follower sees {}\n", describe_reply(&parsed.msg_type)),
         }
     }
     Ok(())
+}
+
+/// Names a reply by its `MsgType` with the right article: "an image reply".
+fn describe_reply(msg_type: &str) -> String {
+    let article = if msg_type.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {msg_type} reply")
 }
 
 fn cdata(value: &str) -> String {
@@ -298,4 +308,16 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_reply;
+
+    #[test]
+    fn reply_description_uses_right_article() {
+        assert_eq!(describe_reply("image"), "an image reply");
+        assert_eq!(describe_reply("voice"), "a voice reply");
+        assert_eq!(describe_reply("news"), "a news reply");
+    }
 }

@@ -129,7 +129,7 @@ fn parse_count(value: &[u8]) -> i64 {
 
 /// Prints the requested statistics for each selected account.
 pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for_client(&args.config)?;
     let accounts: Vec<&str> = match &args.account {
         Some(name) if config.account(name).is_none() => {
             bail!("no account named {name:?} in {}", args.config.display())

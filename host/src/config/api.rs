@@ -29,7 +29,6 @@ pub enum TokenModeConfig {
 /// `[accounts.quota]`: limits that replace wxhost's defaults for one
 /// account. Keys are API paths such as `/cgi-bin/message/custom/send`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QuotaOverrides {
     /// Calls per calendar day (China Standard Time), per API.
     #[serde(default)]
@@ -43,7 +42,6 @@ pub struct QuotaOverrides {
 /// `GET /internal/accounts/{account}/access-token` instead of calling
 /// WeChat itself.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ConsumerConfig {
     /// Name used in logs.
     pub name: String,
@@ -66,7 +64,6 @@ impl ConsumerConfig {
 /// `[admin]`: the `/admin/*` endpoints. Without this section they return
 /// 404.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// The bearer key of the admin endpoints, at least 16 bytes.
     pub key: SecretSource,
@@ -77,7 +74,7 @@ pub struct AdminConfig {
 /// Defaults: `max_attempts` 8, `retry_base_ms` 1000, `retry_max_ms`
 /// 300000, `poll_ms` 500, `worker_timeout_secs` 10, `in_doubt` `resend`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct OutboxConfig {
     /// Delivery attempts of one action, the first included, before it is
     /// dead-lettered. Only transient failures (-1, transport) are retried.
@@ -130,7 +127,6 @@ impl Default for OutboxConfig {
 /// and their AppSecrets, and reports each follower interaction to it.
 /// Point each account's `api_base_url` at `http://{listen}`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FakeWeChatConfig {
     /// Loopback socket address, for example `127.0.0.1:9100`.
     pub listen: String,

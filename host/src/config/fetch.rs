@@ -22,7 +22,7 @@ pub const DEFAULT_FETCH_BREAKER_COOLDOWN_MS: u64 = 30_000;
 /// 262144, `cache_ttl_secs` 30 (0 turns the cache off),
 /// `breaker_failures` 5, `breaker_cooldown_ms` 30000.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct FetchConfig {
     /// Hosts the plugin may reach, as `host:port` or `host` (ports 80 and
     /// 443). An IP address here also permits that address when it is

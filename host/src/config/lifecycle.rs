@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::validate::Problems;
-use super::{Config, PluginConfig};
+use super::{Config, LoadMode, PluginConfig};
 
 /// Default `limits.max_binary_bytes`: 16 MiB. Rust plugins built with the
 /// `plugin` profile weigh 100 KiB to 2 MiB.
@@ -43,7 +43,7 @@ pub enum FailurePolicy {
 
 /// `[plugins.breaker]`: the circuit breaker of one plugin.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct BreakerConfig {
     /// Consecutive faults that open the breaker.
     pub failures: u32,
@@ -62,7 +62,6 @@ impl Default for BreakerConfig {
 
 /// `[plugins.canary]`: a new version that serves a share of followers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CanaryConfig {
     /// The new component, relative to the config file.
     pub path: PathBuf,
@@ -96,7 +95,6 @@ fn default_min_calls() -> u32 {
 /// `[plugins.shadow]`: a new version that runs beside the live one on the
 /// same callbacks; its directives are compared and logged, never used.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ShadowConfig {
     /// The new component, relative to the config file.
     pub path: PathBuf,
@@ -104,7 +102,7 @@ pub struct ShadowConfig {
 
 /// `[reload]`: how the host notices changed plugin files.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ReloadConfig {
     /// Whether the host polls the plugin files named in the config.
     pub watch: bool,
@@ -128,7 +126,6 @@ impl Default for ReloadConfig {
 /// `[recording]`: callbacks and the directives they produced, kept as
 /// JSON lines for `wxhost replay`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RecordingConfig {
     /// Whether callbacks are recorded.
     #[serde(default)]
@@ -181,6 +178,7 @@ pub(super) fn validate_lifecycle(
     config: &Config,
     plugin: &PluginConfig,
     field: &str,
+    mode: LoadMode,
     problems: &mut Problems,
 ) {
     let max_binary_bytes = plugin
@@ -195,6 +193,7 @@ pub(super) fn validate_lifecycle(
     }
     check_size(
         config,
+        mode,
         &plugin.path,
         max_binary_bytes,
         &format!("{field}.path"),
@@ -227,12 +226,14 @@ pub(super) fn validate_lifecycle(
     if let Some(canary) = &plugin.canary {
         check_file(
             config,
+            mode,
             &canary.path,
             &format!("{field}.canary.path"),
             problems,
         );
         check_size(
             config,
+            mode,
             &canary.path,
             max_binary_bytes,
             &format!("{field}.canary.path"),
@@ -266,12 +267,14 @@ pub(super) fn validate_lifecycle(
     if let Some(shadow) = &plugin.shadow {
         check_file(
             config,
+            mode,
             &shadow.path,
             &format!("{field}.shadow.path"),
             problems,
         );
         check_size(
             config,
+            mode,
             &shadow.path,
             max_binary_bytes,
             &format!("{field}.shadow.path"),
@@ -280,7 +283,11 @@ pub(super) fn validate_lifecycle(
     }
 }
 
-fn check_file(config: &Config, path: &Path, field: &str, problems: &mut Problems) {
+/// Reports a missing file. [`LoadMode::Client`] skips this check.
+fn check_file(config: &Config, mode: LoadMode, path: &Path, field: &str, problems: &mut Problems) {
+    if mode == LoadMode::Client {
+        return;
+    }
     let resolved = config.resolve_path(path);
     if !resolved.is_file() {
         problems.add(
@@ -290,7 +297,18 @@ fn check_file(config: &Config, path: &Path, field: &str, problems: &mut Problems
     }
 }
 
-fn check_size(config: &Config, path: &Path, max_bytes: u64, field: &str, problems: &mut Problems) {
+/// Reports a file over `max_bytes`. [`LoadMode::Client`] skips this check.
+fn check_size(
+    config: &Config,
+    mode: LoadMode,
+    path: &Path,
+    max_bytes: u64,
+    field: &str,
+    problems: &mut Problems,
+) {
+    if mode == LoadMode::Client {
+        return;
+    }
     let resolved = config.resolve_path(path);
     if let Ok(metadata) = std::fs::metadata(&resolved)
         && metadata.len() > max_bytes
@@ -310,7 +328,26 @@ fn check_size(config: &Config, path: &Path, max_bytes: u64, field: &str, problem
 mod tests {
     use std::path::Path;
 
-    use crate::config::{Config, ConfigError};
+    use crate::config::{Config, ConfigError, LoadMode};
+
+    /// A plugin whose file is missing and whose canary file is larger
+    /// than its `limits.max_binary_bytes`.
+    const BROKEN_PLUGIN_FILES: &str = r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+
+[[plugins]]
+name = "echo"
+path = "echo.wasm"
+messages = ["text"]
+limits = { max_binary_bytes = 1024 }
+
+[plugins.canary]
+path = "big.wasm"
+percent = 10
+"#;
 
     #[test]
     fn lifecycle_problems_are_listed() {
@@ -348,6 +385,53 @@ max_fault_rate = 0
                 "plugins[0].canary.percent: 150 is out of range; use 0.01 to 100",
                 "plugins[0].canary.max_fault_rate: 0 is out of range; use a fraction above 0 and at most 1",
             ]
+        );
+    }
+
+    #[test]
+    fn strict_mode_checks_plugin_files() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("big.wasm"), vec![0u8; 2048]).expect("write big.wasm");
+        let Err(ConfigError::Invalid(problems)) =
+            Config::parse_with(BROKEN_PLUGIN_FILES, dir.path(), LoadMode::Strict)
+        else {
+            panic!("expected validation problems");
+        };
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let dir = dir.path().display();
+        assert_eq!(
+            listed,
+            [
+                format!(
+                    "plugins[0].path: plugin file {dir}/echo.wasm not found; build the plugins first (see README) or fix the path"
+                ),
+                format!(
+                    "plugins[0].canary.path: {dir}/big.wasm has 2048 bytes, more than limits.max_binary_bytes 1024"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn client_mode_skips_plugin_files() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("big.wasm"), vec![0u8; 2048]).expect("write big.wasm");
+        let config = Config::parse_with(BROKEN_PLUGIN_FILES, dir.path(), LoadMode::Client);
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
+
+    #[test]
+    fn client_mode_keeps_other_checks() {
+        let text = BROKEN_PLUGIN_FILES.replace("percent = 10", "percent = 150");
+        let Err(ConfigError::Invalid(problems)) =
+            Config::parse_with(&text, Path::new("/nonexistent"), LoadMode::Client)
+        else {
+            panic!("expected validation problems");
+        };
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            ["plugins[0].canary.percent: 150 is out of range; use 0.01 to 100"]
         );
     }
 }

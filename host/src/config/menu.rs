@@ -47,7 +47,6 @@ const PRIVACY_FIELDS: &[&str] = &["sex", "country", "province", "city", "languag
 
 /// The default menu and the conditional menus of one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MenuConfig {
     /// The default menu's top-level buttons.
     #[serde(default)]
@@ -59,7 +58,6 @@ pub struct MenuConfig {
 
 /// One button, as in WeChat's `menu/create` body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MenuButtonConfig {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
@@ -82,7 +80,6 @@ pub struct MenuButtonConfig {
 
 /// A conditional menu: its buttons and the rule that selects followers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ConditionalMenuConfig {
     pub matchrule: MatchRuleConfig,
     #[serde(default)]
@@ -91,7 +88,6 @@ pub struct ConditionalMenuConfig {
 
 /// `matchrule`. The privacy fields are read only to reject them by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MatchRuleConfig {
     #[serde(default)]
     pub tag_id: Option<IdValue>,

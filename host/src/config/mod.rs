@@ -4,6 +4,8 @@
 //! [`Config::load`] reads the file, resolves secrets and validates the
 //! whole file at once, so an operator sees every problem in one run. Each
 //! problem names its field, for example `accounts[0].encoding_aes_key`.
+//! [`Config::load_for_client`] skips the plugin-file checks for commands
+//! that never load a plugin from the config.
 
 mod api;
 mod fetch;
@@ -34,6 +36,7 @@ pub use menu::{
     MenuConfig,
 };
 pub use secret::{Secret, SecretSource};
+pub(crate) use validate::counted;
 pub use validate::{ConfigError, KNOWN_CAPABILITIES, Problem};
 
 /// Default listen address: loopback only, so a fresh install exposes nothing.
@@ -57,7 +60,6 @@ pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
 /// admin key (the admin endpoints return 404), the [`OutboxConfig`]
 /// defaults and no in-process fake.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub server: ServerConfig,
@@ -92,7 +94,7 @@ pub struct Config {
 
 /// `[server]`: the HTTP listener and callback handling.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ServerConfig {
     /// Socket address to listen on.
     pub listen: String,
@@ -125,7 +127,7 @@ impl Default for ServerConfig {
 
 /// `[store]`: the embedded SQLite database.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct StoreConfig {
     /// Database file, relative to the config file's directory.
     pub path: PathBuf,
@@ -141,7 +143,7 @@ impl Default for StoreConfig {
 
 /// `[runtime]`: the WebAssembly engine shared by all plugins.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct RuntimeSection {
     /// Plugin instances that may be alive at once across all callbacks.
     pub max_instances: u32,
@@ -166,7 +168,6 @@ pub enum SecurityMode {
 
 /// `[[accounts]]`: one official account served by this host.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     /// The host's name for the account; the callback URL is `/wechat/{name}`.
     pub name: String,
@@ -212,7 +213,6 @@ fn default_security() -> SecurityMode {
 
 /// `[[plugins]]`: one plugin component and what it receives.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Unique plugin name, used in logs and kv namespaces.
     pub name: String,
@@ -263,7 +263,6 @@ pub struct PluginConfig {
 /// `[plugins.limits]`: per-plugin resource limits. Each unset field takes
 /// the runtime's default.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PluginLimitsConfig {
     pub deadline_ms: Option<u64>,
     pub max_memory_bytes: Option<u64>,
@@ -274,28 +273,75 @@ pub struct PluginLimitsConfig {
     pub max_binary_bytes: Option<u64>,
 }
 
+/// Which checks [`Config::load_with`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Every check, plugin files included: for `serve` and `check`.
+    Strict,
+    /// Every check except that plugin, canary and shadow files exist and
+    /// fit `limits.max_binary_bytes`: for commands that read the store or
+    /// talk to a host or to WeChat and never load a plugin from the config.
+    Client,
+}
+
 impl Config {
     /// Reads, parses and validates the file at `path`, resolving secrets
     /// from the environment. Returns every problem found, not just the first.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        Config::load_with(path, LoadMode::Strict)
+    }
+
+    /// Loads the file like [`Config::load`] but without the plugin-file
+    /// checks, so client commands work while a plugin file is missing.
+    pub fn load_for_client(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, LoadMode::Client)
+    }
+
+    /// Reads, parses and validates the file at `path` with the checks of `mode`.
+    pub fn load_with(path: &Path, mode: LoadMode) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let base_dir = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Config::parse(&text, &base_dir)
+        Config::parse_with(&text, &base_dir, mode).map_err(|error| match error {
+            ConfigError::Syntax {
+                path: None,
+                message,
+            } => ConfigError::Syntax {
+                path: Some(path.to_owned()),
+                message,
+            },
+            other => other,
+        })
     }
 
     /// Parses and validates TOML text; relative paths resolve against `base_dir`.
     pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Syntax {
+        Config::parse_with(text, base_dir, LoadMode::Strict)
+    }
+
+    /// Parses TOML text and validates it with the checks of `mode`.
+    pub fn parse_with(text: &str, base_dir: &Path, mode: LoadMode) -> Result<Config, ConfigError> {
+        // Unknown keys are collected rather than rejected by serde, so one
+        // run reports all of them together with the validation problems.
+        let mut unknown = Vec::new();
+        let deserializer = toml::Deserializer::parse(text).map_err(|err| ConfigError::Syntax {
+            path: None,
+            message: err.to_string(),
+        })?;
+        let mut config: Config = serde_ignored::deserialize(deserializer, |path| {
+            unknown.push(field_path(&path));
+        })
+        .map_err(|err| ConfigError::Syntax {
+            path: None,
             message: err.to_string(),
         })?;
         config.base_dir = base_dir.to_owned();
-        validate::validate(&config)?;
+        validate::validate(&config, mode, &unknown)?;
         Ok(config)
     }
 
@@ -311,6 +357,26 @@ impl Config {
     /// Returns the account with this name.
     pub fn account(&self, name: &str) -> Option<&AccountConfig> {
         self.accounts.iter().find(|account| account.name == name)
+    }
+}
+
+/// Formats a key path the way problems name fields: `accounts[0].securty`.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = field_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
     }
 }
 

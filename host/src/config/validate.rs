@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::{AccountConfig, Config, PluginConfig, SecurityMode};
+use super::{AccountConfig, Config, LoadMode, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
 
 /// Capabilities a plugin can be granted.
@@ -40,16 +40,35 @@ impl fmt::Display for Problem {
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("failed to read config file {path}: {source}")]
+    /// The I/O error is part of the message and not a `source`, so a
+    /// printed error chain shows it once.
+    #[error("failed to read config file {}: {error}{}", path.display(), read_hint(error))]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("invalid TOML in config file: {message}")]
-    Syntax { message: String },
-    #[error("invalid config ({} problems):\n{}", .0.len(), format_problems(.0))]
+    #[error("invalid TOML in config file{}: {message}", file_suffix(path.as_deref()))]
+    Syntax {
+        /// The file, when the text came from one.
+        path: Option<PathBuf>,
+        message: String,
+    },
+    #[error("invalid config ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
     Invalid(Vec<Problem>),
+}
+
+fn file_suffix(path: Option<&std::path::Path>) -> String {
+    path.map(|path| format!(" {}", path.display()))
+        .unwrap_or_default()
+}
+
+/// The next step for an operator whose config file is missing.
+fn read_hint(error: &std::io::Error) -> &'static str {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        "; pass --config FILE or run from the directory that holds wxhost.toml"
+    } else {
+        ""
+    }
 }
 
 fn format_problems(problems: &[Problem]) -> String {
@@ -72,8 +91,17 @@ impl Problems {
     }
 }
 
-pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
+/// Checks the whole config. `unknown_keys` are the paths of keys that
+/// no config field reads, in file order; each is a problem.
+pub(super) fn validate(
+    config: &Config,
+    mode: LoadMode,
+    unknown_keys: &[String],
+) -> Result<(), ConfigError> {
     let mut problems = Problems::default();
+    for key in unknown_keys {
+        problems.add(key.clone(), "unknown field; fix the spelling or remove it");
+    }
     validate_server(config, &mut problems);
 
     let plugin_names: HashSet<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -101,7 +129,7 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
                 format!("duplicate plugin name {:?}", plugin.name),
             );
         }
-        validate_plugin(config, plugin, &field, &mut problems);
+        validate_plugin(config, plugin, &field, mode, &mut problems);
     }
 
     if problems.0.is_empty() {
@@ -169,10 +197,15 @@ fn validate_account(
             ),
         );
     }
-    if account.appid.is_empty() || !account.appid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !is_appid(&account.appid) {
         problems.add(
             format!("{field}.appid"),
-            "the AppID must be non-empty ASCII letters and digits, for example wx1234567890abcdef",
+            format!(
+                "{:?} has {}; an AppID is \"wx\" followed by 16 letters or digits \
+                 (18 characters), for example wx1234567890abcdef",
+                account.appid,
+                counted(account.appid.chars().count(), "character"),
+            ),
         );
     }
     match account.token.resolve() {
@@ -183,8 +216,8 @@ fn validate_account(
                 problems.add(
                     format!("{field}.token"),
                     format!(
-                        "the Token must be 3 to 32 ASCII letters or digits (found {} characters)",
-                        token.chars().count()
+                        "the Token must be 3 to 32 ASCII letters or digits (found {})",
+                        counted(token.chars().count(), "character")
                     ),
                 );
             }
@@ -226,7 +259,13 @@ fn validate_account(
     }
 }
 
-fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems: &mut Problems) {
+fn validate_plugin(
+    config: &Config,
+    plugin: &PluginConfig,
+    field: &str,
+    mode: LoadMode,
+    problems: &mut Problems,
+) {
     if !is_route_name(&plugin.name) {
         problems.add(
             format!("{field}.name"),
@@ -237,7 +276,7 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
         );
     }
     let path = config.resolve_path(&plugin.path);
-    if !path.is_file() {
+    if mode == LoadMode::Strict && !path.is_file() {
         problems.add(
             format!("{field}.path"),
             format!(
@@ -284,7 +323,7 @@ fn validate_plugin(config: &Config, plugin: &PluginConfig, field: &str, problems
         super::fetch::validate_fetch(fetch, &format!("{field}.fetch"), problems);
     }
     validate_limits(plugin, field, problems);
-    super::lifecycle::validate_lifecycle(config, plugin, field, problems);
+    super::lifecycle::validate_lifecycle(config, plugin, field, mode, problems);
 }
 
 fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) {
@@ -313,6 +352,22 @@ fn validate_limits(plugin: &PluginConfig, field: &str, problems: &mut Problems) 
             format!("{field}.limits.max_directives"),
             "must be at least 1",
         );
+    }
+}
+
+/// Checks the AppID form the WeChat console shows: `wx` and 16 ASCII
+/// letters or digits. A wrong AppID fails every encrypted callback,
+/// because the decrypted message ends with the real one.
+fn is_appid(appid: &str) -> bool {
+    appid.len() == 18 && appid.starts_with("wx") && appid.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Formats a count with its noun, for example "1 character" or "2 characters".
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -447,13 +502,114 @@ token = "env:WXHOST_TEST_TOKEN_THAT_IS_NEVER_SET"
     }
 
     #[test]
-    fn unknown_field_is_a_syntax_error() {
-        let error = Config::parse("[server]\nlisten_port = 80\n", Path::new("/"))
-            .expect_err("unknown fields are rejected");
-        assert!(
-            error.to_string().contains("unknown field `listen_port`"),
-            "{error}"
+    fn missing_file_error_names_the_fix() {
+        let error = Config::load(Path::new("/nonexistent/wxhost.toml"))
+            .expect_err("a missing file is an error");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(error)),
+            "failed to read config file /nonexistent/wxhost.toml: No such file or directory (os error 2); \
+             pass --config FILE or run from the directory that holds wxhost.toml"
         );
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_together() {
+        let found = problems(
+            r#"
+[sever]
+listen = "127.0.0.1:8080"
+
+[server]
+listen_addr = "127.0.0.1:8080"
+
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+securty = "safe"
+
+[[plugins]]
+name = "echo"
+path = "echo.wasm"
+messages = ["text"]
+limits = { deadline = 100 }
+"#,
+        );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "sever: unknown field; fix the spelling or remove it",
+                "server.listen_addr: unknown field; fix the spelling or remove it",
+                "accounts[0].securty: unknown field; fix the spelling or remove it",
+                "plugins[0].limits.deadline: unknown field; fix the spelling or remove it",
+                "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
+            ]
+        );
+    }
+
+    #[test]
+    fn appid_must_have_wechat_form() {
+        for appid in [
+            "wx123",
+            "wx1234567890abcdef0",
+            "ab1234567890abcdef",
+            "wx1234567890abcde-",
+        ] {
+            let found = problems(&format!(
+                r#"
+[[accounts]]
+name = "demo"
+appid = "{appid}"
+token = "fake:faketoken"
+"#
+            ));
+            let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                listed,
+                [format!(
+                    "accounts[0].appid: {appid:?} has {} characters; an AppID is \"wx\" followed by \
+                     16 letters or digits (18 characters), for example wx1234567890abcdef",
+                    appid.len()
+                )],
+            );
+        }
+    }
+
+    #[test]
+    fn one_problem_is_counted_in_singular() {
+        let error = Config::parse(
+            r#"
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:a"
+"#,
+            Path::new("/nonexistent"),
+        )
+        .expect_err("a one-character Token is rejected");
+        assert_eq!(
+            error.to_string(),
+            "invalid config (1 problem):\n  - accounts[0].token: the Token must be 3 to 32 ASCII letters or digits (found 1 character)"
+        );
+    }
+
+    #[test]
+    fn counted_picks_singular_or_plural() {
+        assert_eq!(counted(0, "problem"), "0 problems");
+        assert_eq!(counted(1, "problem"), "1 problem");
+        assert_eq!(counted(2, "problem"), "2 problems");
+    }
+
+    #[test]
+    fn syntax_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        std::fs::write(&path, "[server\n").expect("write config");
+        let error = Config::load(&path).expect_err("invalid TOML is an error");
+        let text = error.to_string();
+        let expected = format!("invalid TOML in config file {}: ", path.display());
+        assert!(text.starts_with(&expected), "{text}");
     }
 
     #[test]

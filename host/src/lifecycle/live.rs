@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Metrics;
 use super::entry::PluginEntry;
 use crate::accounts::Account;
-use crate::config::Config;
+use crate::config::{Config, SecretSource};
 use crate::dispatch::Dispatcher;
 use crate::recording::Recorder;
 use crate::runtime::KvStore;
@@ -111,11 +111,11 @@ pub fn build_live(parts: LiveParts<'_>) -> Result<Live, Vec<String>> {
 
 /// Returns the fields that changed from `old` to `new` but take effect
 /// only after a restart.
-pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
+pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
     let mut changed = Vec::new();
-    let mut check = |field: &'static str, differs: bool| {
+    let mut check = |field: &str, differs: bool| {
         if differs {
-            changed.push(field);
+            changed.push(field.to_owned());
         }
     };
     check("server.listen", old.server.listen != new.server.listen);
@@ -155,28 +155,106 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
         "fake_wechat",
         format!("{:?}", old.fake_wechat) != format!("{:?}", new.fake_wechat),
     );
-    check(
-        "accounts (API settings)",
-        api_settings(old) != api_settings(new),
-    );
+    changed.extend(api_client_changes(old, new));
     changed
 }
 
-/// Returns the account fields that the API clients were built from.
-fn api_settings(config: &Config) -> Vec<String> {
+/// Lists `accounts.NAME (API settings)` for each account whose API
+/// client would differ from the one built at startup. Reloads never
+/// rebuild API clients, so an added account with an app_secret gets no
+/// client, and a changed or removed one keeps its old client, until a
+/// restart. Accounts without an app_secret on both sides have no client
+/// and are left out: their callbacks are served from the reload on.
+fn api_client_changes(old: &Config, new: &Config) -> Vec<String> {
+    let old_settings = api_settings(old);
+    let new_settings = api_settings(new);
+    let mut names: Vec<&str> = new.accounts.iter().map(|a| a.name.as_str()).collect();
+    for account in &old.accounts {
+        if !names.contains(&account.name.as_str()) {
+            names.push(&account.name);
+        }
+    }
+    names
+        .into_iter()
+        .filter(|name| old_settings.get(name) != new_settings.get(name))
+        .map(|name| format!("accounts.{name} (API settings)"))
+        .collect()
+}
+
+/// Returns, for each account with an app_secret, the fields that its
+/// API client is built from.
+fn api_settings(config: &Config) -> HashMap<&str, (String, &SecretSource)> {
     config
         .accounts
         .iter()
-        .map(|account| {
-            format!(
-                "{} {} {:?} {:?} {:?} {:?}",
-                account.name,
-                account.appid,
-                account.app_secret,
-                account.api_base_url,
-                account.token_mode,
-                account.quota
-            )
+        .filter_map(|account| {
+            // The secret is compared as a value because its Debug form
+            // hides demo values.
+            let secret = account.app_secret.as_ref()?;
+            let settings = format!(
+                "{} {:?} {:?} {:?}",
+                account.appid, account.api_base_url, account.token_mode, account.quota
+            );
+            Some((account.name.as_str(), (settings, secret)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::restart_only_changes;
+    use crate::config::{Config, LoadMode};
+
+    const SHOP: &str = r#"
+[[accounts]]
+name = "shop"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+app_secret = "fake:shopsecret"
+"#;
+
+    fn parse(text: &str) -> Config {
+        Config::parse_with(text, Path::new("/nonexistent"), LoadMode::Client).expect("valid config")
+    }
+
+    #[test]
+    fn added_account_without_secret_applies() {
+        let added = format!(
+            "{SHOP}\n[[accounts]]\nname = \"news\"\nappid = \"wx00000000000000aa\"\ntoken = \"fake:newstoken\"\n"
+        );
+        assert_eq!(
+            restart_only_changes(&parse(SHOP), &parse(&added)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn added_account_with_secret_needs_restart() {
+        let added = format!(
+            "{SHOP}\n[[accounts]]\nname = \"news\"\nappid = \"wx00000000000000aa\"\ntoken = \"fake:newstoken\"\napp_secret = \"fake:newssecret\"\n"
+        );
+        assert_eq!(
+            restart_only_changes(&parse(SHOP), &parse(&added)),
+            ["accounts.news (API settings)"]
+        );
+    }
+
+    #[test]
+    fn changed_secret_names_its_account() {
+        let changed = SHOP.replace("fake:shopsecret", "fake:othersecret");
+        assert_eq!(
+            restart_only_changes(&parse(SHOP), &parse(&changed)),
+            ["accounts.shop (API settings)"]
+        );
+    }
+
+    #[test]
+    fn removed_account_with_secret_needs_restart() {
+        assert_eq!(
+            restart_only_changes(&parse(SHOP), &parse("")),
+            ["accounts.shop (API settings)"]
+        );
+    }
 }

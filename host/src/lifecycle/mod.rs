@@ -68,7 +68,7 @@ pub struct ConfigReload {
     /// Plugins whose table changed and were loaded again.
     pub reloaded_plugins: Vec<String>,
     /// Fields that changed but need a restart.
-    pub restart_required: Vec<&'static str>,
+    pub restart_required: Vec<String>,
 }
 
 impl Lifecycle {
@@ -155,7 +155,7 @@ impl Lifecycle {
                 self.metrics()
                     .inc("wxhost_config_reloads_total", &[("result", "applied")]);
                 for field in &report.restart_required {
-                    tracing::warn!(field, "config field changed; restart wxhost to apply it");
+                    tracing::warn!(field = %field, "config field changed; restart wxhost to apply it");
                 }
                 tracing::info!(
                     reloaded_plugins = report.reloaded_plugins.len(),

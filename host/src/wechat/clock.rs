@@ -57,6 +57,17 @@ pub fn cst_day(now_ms: i64) -> i64 {
     (now_ms / 1000 + CST_OFFSET_SECS).div_euclid(86_400)
 }
 
+/// Formats the time of day in China Standard Time as `HH:MM:SS`.
+pub fn cst_time_of_day(at_ms: i64) -> String {
+    let secs = (at_ms.div_euclid(1000) + CST_OFFSET_SECS).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Returns the index of the calendar minute.
 pub fn minute(now_ms: i64) -> i64 {
     (now_ms / 1000).div_euclid(60)

@@ -120,6 +120,9 @@ impl fmt::Display for LimitKind {
 pub enum LimitOrigin {
     /// wxhost rejected the call before sending it.
     Local { limit: u64, window: LimitWindow },
+    /// wxhost rejected the call before sending it because WeChat
+    /// returned 45009 for this API earlier on the same day.
+    ReportedByWeChat { reported_at_ms: i64 },
     /// WeChat rejected the call.
     WeChat {
         errcode: i64,
@@ -132,6 +135,12 @@ impl fmt::Display for LimitOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Local { limit, window } => write!(f, "local limit {limit} {window}"),
+            Self::ReportedByWeChat { reported_at_ms } => write!(
+                f,
+                "WeChat reported 45009 at {} China Standard Time; calls resume after midnight \
+                 China Standard Time (UTC+8)",
+                super::clock::cst_time_of_day(*reported_at_ms)
+            ),
             Self::WeChat {
                 errcode, errmsg, ..
             } => {
@@ -244,7 +253,7 @@ impl ApiError {
         matches!(
             self,
             Self::Limit {
-                origin: LimitOrigin::Local { .. },
+                origin: LimitOrigin::Local { .. } | LimitOrigin::ReportedByWeChat { .. },
                 ..
             } | Self::InvalidRequest { .. }
                 | Self::ForceRefreshBudget { .. }

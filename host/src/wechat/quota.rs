@@ -127,6 +127,10 @@ pub struct ApiUsage {
     pub daily_limit: Option<u64>,
     pub minute_used: u64,
     pub minute_limit: Option<u64>,
+    /// When WeChat returned 45009 for this API today, in Unix
+    /// milliseconds. Calls stay blocked until the next day in China
+    /// Standard Time, whatever `daily_used` says.
+    pub wechat_exhausted_at_ms: Option<i64>,
 }
 
 /// Counts calls and follower windows for every account, against
@@ -175,6 +179,13 @@ impl QuotaGuard {
     /// limit is reached.
     pub fn acquire(&self, account: &str, api: &str) -> Result<(), ApiError> {
         let now = self.clock.now_ms();
+        if let Some(reported_at_ms) = self.wechat_exhausted_at(account, api, now)? {
+            return Err(ApiError::Limit {
+                api: api.to_owned(),
+                kind: LimitKind::DailyQuota,
+                origin: LimitOrigin::ReportedByWeChat { reported_at_ms },
+            });
+        }
         let limits = self.limits_for(account);
         let mut periods = Vec::new();
         if let Some(limit) = limits.daily.get(api) {
@@ -250,7 +261,8 @@ impl QuotaGuard {
     }
 
     /// Applies a limit error from WeChat, so later calls stop locally:
-    /// 45009 fills today's counter, 45015 closes the follower's windows and
+    /// 45009 blocks the API until the end of the day in China Standard
+    /// Time (kept apart from the call count), 45015 closes the follower's windows and
     /// 45047 empties them.
     pub fn note_limit(
         &self,
@@ -261,10 +273,11 @@ impl QuotaGuard {
     ) -> Result<(), ApiError> {
         match (kind, openid) {
             (LimitKind::DailyQuota, _) => {
-                if let Some(limit) = self.limits_for(account).daily.get(api) {
-                    let period = day_period(self.clock.now_ms());
-                    self.store.raise_count(account, api, &period, *limit)?;
-                }
+                // The count of this period stores when WeChat reported 45009.
+                let now = self.clock.now_ms();
+                let reported_at = u64::try_from(now).unwrap_or(0);
+                self.store
+                    .raise_count(account, api, &wechat_exhausted_period(now), reported_at)?;
             }
             (LimitKind::ReplyWindowClosed, Some(openid)) => {
                 self.store.close_windows(account, openid)?;
@@ -292,11 +305,18 @@ impl QuotaGuard {
             .into_iter()
             .collect();
 
+        let exhausted: BTreeMap<String, u64> = self
+            .store
+            .counts(account, &wechat_exhausted_period(now))?
+            .into_iter()
+            .collect();
+
         let mut apis: Vec<&String> = limits
             .daily
             .keys()
             .chain(limits.per_minute.keys())
             .chain(daily.keys())
+            .chain(exhausted.keys())
             .collect();
         apis.sort();
         apis.dedup();
@@ -308,6 +328,9 @@ impl QuotaGuard {
                 daily_limit: limits.daily.get(api).copied(),
                 minute_used: per_minute.get(api).copied().unwrap_or(0),
                 minute_limit: limits.per_minute.get(api).copied(),
+                wechat_exhausted_at_ms: exhausted
+                    .get(api)
+                    .map(|at| i64::try_from(*at).unwrap_or(i64::MAX)),
             })
             .collect();
         Ok(QuotaUsage {
@@ -316,6 +339,29 @@ impl QuotaGuard {
             apis,
         })
     }
+}
+
+impl QuotaGuard {
+    /// Returns when WeChat reported 45009 for `api` today, if it did.
+    fn wechat_exhausted_at(
+        &self,
+        account: &str,
+        api: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>, ApiError> {
+        let counts = self
+            .store
+            .counts(account, &wechat_exhausted_period(now_ms))?;
+        Ok(counts
+            .into_iter()
+            .find(|(name, _)| name == api)
+            .map(|(_, at)| i64::try_from(at).unwrap_or(i64::MAX)))
+    }
+}
+
+/// The period whose count is the time WeChat reported 45009 on this day.
+fn wechat_exhausted_period(now_ms: i64) -> String {
+    format!("w45009:{}", cst_day(now_ms))
 }
 
 fn day_period(now_ms: i64) -> String {
@@ -443,16 +489,41 @@ mod tests {
     }
 
     #[test]
-    fn wechat_45009_fills_counter() {
-        let (guard, _) = guard(QuotaLimits::default());
+    fn wechat_45009_blocks_without_counting() {
+        // 2026-12-05 02:03:04 UTC is 10:03:04 in China Standard Time.
+        let clock = Arc::new(ManualClock::new(1_796_436_184_000));
+        let store = Arc::new(SqliteStore::open_in_memory().expect("in-memory store"));
+        let guard = QuotaGuard::new(QuotaLimits::default(), store).with_clock(clock.clone());
+        guard.acquire("main", CUSTOM_SEND).unwrap();
         guard
             .note_limit("main", CUSTOM_SEND, LimitKind::DailyQuota, None)
             .unwrap();
-        assert!(
-            guard
-                .acquire("main", CUSTOM_SEND)
-                .unwrap_err()
-                .is_quota_exhausted()
+
+        let err = guard.acquire("main", CUSTOM_SEND).unwrap_err();
+        assert!(err.is_quota_exhausted());
+        assert_eq!(
+            err.to_string(),
+            "/cgi-bin/message/custom/send rejected: daily quota exhausted (WeChat reported 45009 \
+             at 10:03:04 China Standard Time; calls resume after midnight China Standard Time (UTC+8))"
         );
+        let usage = guard.usage("main").unwrap();
+        let send = usage
+            .apis
+            .iter()
+            .find(|api| api.api == CUSTOM_SEND)
+            .unwrap();
+        assert_eq!(send.daily_used, 1);
+        assert_eq!(send.wechat_exhausted_at_ms, Some(1_796_436_184_000));
+
+        // 16:00 UTC is midnight in China Standard Time.
+        clock.advance(Duration::from_millis(1_796_486_400_000 - 1_796_436_184_000));
+        guard.acquire("main", CUSTOM_SEND).unwrap();
+        let usage = guard.usage("main").unwrap();
+        let send = usage
+            .apis
+            .iter()
+            .find(|api| api.api == CUSTOM_SEND)
+            .unwrap();
+        assert_eq!(send.wechat_exhausted_at_ms, None);
     }
 }
