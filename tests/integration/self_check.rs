@@ -19,7 +19,7 @@ use crate::support::{TestHost, USER_1, plugin_dir};
 
 /// The problem that the keyword plugin reports for `mode = "randomone"`.
 const RANDOMONE_PROBLEM: &str = "invalid config value `groups`: unknown variant `randomone`, \
-     expected `reply_all` or `random_one` at line 1 column 20; \
+     expected `reply_all` or `random_one`; \
      fix `groups` in the plugin's config table";
 
 const TEXT_EVENT: &str = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oFollower0001]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>1</MsgId></xml>";

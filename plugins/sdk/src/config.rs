@@ -171,8 +171,17 @@ pub fn all_json() -> Vec<(String, String)> {
 pub fn parse<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, ConfigError> {
     serde_json::from_str(json).map_err(|error| ConfigError::Invalid {
         key: key.to_owned(),
-        message: error.to_string(),
+        message: without_position(&error),
     })
+}
+
+/// Returns serde_json's message without its " at line N column M" suffix:
+/// the position points into JSON that the host made from the TOML config,
+/// so it would mislead an operator reading the TOML file.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
 }
 
 #[cfg(test)]
@@ -201,7 +210,7 @@ mod tests {
         assert_eq!(error.key(), "count");
         assert_eq!(
             error.to_string(),
-            "invalid config value `count`: invalid type: string \"three\", expected u32 at line 1 column 7; fix `count` in the plugin's config table"
+            "invalid config value `count`: invalid type: string \"three\", expected u32; fix `count` in the plugin's config table"
         );
     }
 
