@@ -88,8 +88,8 @@ pub struct OutboxConfig {
     /// An entry claimed by a worker whose heartbeat is this old is
     /// delivered again: its process died while sending.
     pub worker_timeout_secs: u64,
-    /// What happens to a customer-service message whose worker died
-    /// during the attempt, when nobody can tell whether WeChat received it.
+    /// Policy for a customer-service message whose worker died during the
+    /// attempt, when WeChat may or may not have received it.
     pub in_doubt: InDoubtPolicy,
 }
 

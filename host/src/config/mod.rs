@@ -273,7 +273,7 @@ pub struct PluginLimitsConfig {
     pub max_binary_bytes: Option<u64>,
 }
 
-/// Which checks [`Config::load_with`] runs.
+/// The set of checks that [`Config::load_with`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadMode {
     /// Every check, plugin files included: for `serve` and `check`.

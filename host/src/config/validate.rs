@@ -62,7 +62,7 @@ fn file_suffix(path: Option<&std::path::Path>) -> String {
         .unwrap_or_default()
 }
 
-/// The next step for an operator whose config file is missing.
+/// Returns the next step for an operator whose config file is missing.
 fn read_hint(error: &std::io::Error) -> &'static str {
     if error.kind() == std::io::ErrorKind::NotFound {
         "; pass --config FILE or run from the directory that holds wxhost.toml"

@@ -73,7 +73,7 @@ pub struct RoleStatus {
     /// serves), `rolled_back` (a canary removed for its fault rate).
     pub state: &'static str,
     /// The reason of the last failed load or rollback. A later successful
-    /// load keeps it, so `state` tells whether it still applies.
+    /// load keeps it, so `state` shows whether it still applies.
     pub last_error: Option<String>,
     /// Unix seconds of the last failed load or rollback.
     pub last_error_at: Option<u64>,

@@ -182,7 +182,7 @@ impl Loader {
     }
 }
 
-/// Why a plugin version did not load.
+/// The reason a plugin version did not load.
 enum LoadFailure {
     /// The file did not read, compile, link or instantiate, or the
     /// self-check trapped. The message names the plugin and the file.

@@ -32,9 +32,9 @@
 //!
 //! NOTE: `message/custom/send` and the tagging APIs take no idempotency
 //! key, so a customer-service message whose request reached WeChat when
-//! the process was killed, before `sent` was committed, cannot be told
-//! from one that never left. With `in_doubt = "resend"` (the default) it
-//! is sent again after the restart: at least once, and with one
+//! the process was killed, before `sent` was committed, cannot be
+//! distinguished from one that never left. With `in_doubt = "resend"`
+//! (the default) it is sent again after the restart: at least once, and with one
 //! sequential worker per process at most one duplicate per kill. With
 //! `"hold"` it waits in `in_doubt`: at most once. A transport error after
 //! WeChat accepted a request can also repeat a message under either

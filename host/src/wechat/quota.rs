@@ -129,7 +129,7 @@ pub struct ApiUsage {
     pub minute_limit: Option<u64>,
     /// When WeChat returned 45009 for this API today, in Unix
     /// milliseconds. Calls stay blocked until the next day in China
-    /// Standard Time, whatever `daily_used` says.
+    /// Standard Time, whatever `daily_used` shows.
     pub wechat_exhausted_at_ms: Option<i64>,
 }
 
@@ -359,7 +359,8 @@ impl QuotaGuard {
     }
 }
 
-/// The period whose count is the time WeChat reported 45009 on this day.
+/// Returns the period name under which the time of WeChat's 45009 for
+/// this day is stored.
 fn wechat_exhausted_period(now_ms: i64) -> String {
     format!("w45009:{}", cst_day(now_ms))
 }

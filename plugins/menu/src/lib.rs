@@ -25,7 +25,7 @@
 
 mod answer;
 
-use wxhost_plugin::config::Table;
+use wxhost_plugin::config::{self, Table};
 use wxhost_plugin::{Event, EventKind, Plugin, Reply, log};
 
 use crate::answer::{Settings, Slots};
@@ -34,9 +34,7 @@ struct MenuPlugin;
 
 impl Plugin for MenuPlugin {
     fn check_config() -> Result<(), Vec<String>> {
-        Settings::load(&Table::load())
-            .map(drop)
-            .map_err(|error| vec![error.to_string()])
+        config::check(Settings::load)
     }
 
     fn reply(event: &Event) -> Option<Reply> {

@@ -23,7 +23,7 @@
 
 mod qa;
 
-use wxhost_plugin::config::Table;
+use wxhost_plugin::config::{self, Table};
 use wxhost_plugin::fetch::{self, Request};
 use wxhost_plugin::{Event, Plugin, Reply, ReplySpec, followers, log};
 
@@ -33,9 +33,7 @@ struct QaBridgePlugin;
 
 impl Plugin for QaBridgePlugin {
     fn check_config() -> Result<(), Vec<String>> {
-        Settings::load(&Table::load())
-            .map(drop)
-            .map_err(|error| vec![error.to_string()])
+        config::check(Settings::load)
     }
 
     fn reply(event: &Event) -> Option<Reply> {

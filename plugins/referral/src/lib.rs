@@ -22,16 +22,14 @@ mod invite;
 mod settings;
 
 use settings::Settings;
-use wxhost_plugin::config::Table;
+use wxhost_plugin::config::{self, Table};
 use wxhost_plugin::{CustomMessage, Directive, Event, EventKind, Plugin, followers, kv, log};
 
 struct ReferralPlugin;
 
 impl Plugin for ReferralPlugin {
     fn check_config() -> Result<(), Vec<String>> {
-        Settings::load(&Table::load())
-            .map(drop)
-            .map_err(|error| vec![error.to_string()])
+        config::check(Settings::load)
     }
 
     fn handle(event: &Event) -> Vec<Directive> {

@@ -23,7 +23,7 @@ use crate::{
 };
 
 impl Directive {
-    /// Answers the callback with `reply`.
+    /// Replies to the callback with `reply`.
     pub fn reply(reply: impl Into<Reply>) -> Self {
         Self::Reply(reply.into())
     }

@@ -28,7 +28,7 @@ pub enum ConfigError {
     Invalid {
         /// The key.
         key: String,
-        /// What is wrong: the `serde_json` error message or the rule.
+        /// Description of the problem: the `serde_json` error message or the rule.
         message: String,
     },
 }
@@ -173,6 +173,15 @@ pub fn parse<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, ConfigErro
         key: key.to_owned(),
         message: without_position(&error),
     })
+}
+
+/// Runs `load` on the plugin's config table and returns its error as the
+/// problem list of a self-check, for [`crate::Plugin::check_config`] of a
+/// plugin whose settings parse in one step.
+pub fn check<T>(load: impl FnOnce(&Table) -> Result<T, ConfigError>) -> Result<(), Vec<String>> {
+    load(&Table::load())
+        .map(drop)
+        .map_err(|error| vec![error.to_string()])
 }
 
 /// Returns serde_json's message without its " at line N column M" suffix:

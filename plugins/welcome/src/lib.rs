@@ -15,7 +15,7 @@
 mod settings;
 
 use settings::Settings;
-use wxhost_plugin::config::Table;
+use wxhost_plugin::config::{self, Table};
 use wxhost_plugin::{Event, EventKind, Plugin, Reply, ReplySpec, followers, kv, log};
 
 /// How long a counted callback's marker is kept, in seconds.
@@ -25,9 +25,7 @@ struct WelcomePlugin;
 
 impl Plugin for WelcomePlugin {
     fn check_config() -> Result<(), Vec<String>> {
-        Settings::load(&Table::load())
-            .map(drop)
-            .map_err(|error| vec![error.to_string()])
+        config::check(Settings::load)
     }
 
     fn reply(event: &Event) -> Option<Reply> {
