@@ -172,6 +172,10 @@ fi
 
 failures=$(grep -c -E 'callback rejected|plugin fault|budget_exceeded' "$work_dir/host.log" || true)
 echo "host log lines with rejected callbacks or plugin faults: $failures" >&2
+if [ "$failures" != 0 ]; then
+    echo "the first of them:" >&2
+    grep -E 'callback rejected|plugin fault|budget_exceeded' "$work_dir/host.log" | head -n 5 >&2
+fi
 
 if [ "$record" = 1 ]; then
     commit=$(git rev-parse --short HEAD)

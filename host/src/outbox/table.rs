@@ -7,7 +7,7 @@
 //! TODO: nothing prunes `sent` entries yet, so the table grows by one row
 //! per delivered action.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::store::{Store, StoreError, StoredReply};
@@ -151,11 +151,8 @@ impl Store {
     /// Adds `entries` in one transaction; entries whose key is already in
     /// the outbox are skipped. Returns how many were added.
     pub fn outbox_insert(&self, entries: &[NewEntry], now_ms: i64) -> Result<usize, StoreError> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        let added = insert_entries(&tx, entries, now_ms)?;
-        tx.commit()?;
-        Ok(added)
+        self.lock()
+            .atomic(|connection| insert_entries(connection, entries, now_ms))
     }
 
     /// Stores the reply of a callback and queues its actions in one
@@ -168,21 +165,20 @@ impl Store {
         entries: &[NewEntry],
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        let added = insert_entries(&tx, entries, now_ms)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
-             VALUES (?1, ?2, ?3, ?4)",
-            params![
-                dedupe_key,
-                reply.content_type,
-                reply.body,
-                expires_at_secs as i64
-            ],
-        )?;
-        tx.commit()?;
-        Ok(added)
+        self.lock().atomic(|tx| {
+            let added = insert_entries(tx, entries, now_ms)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    dedupe_key,
+                    reply.content_type,
+                    reply.body,
+                    expires_at_secs as i64
+                ],
+            )?;
+            Ok(added)
+        })
     }
 
     /// Claims the oldest due pending entry for `worker` and counts the
@@ -305,36 +301,35 @@ impl Store {
     ) -> Result<Reclaimed, StoreError> {
         const ORPHANED: &str = "state = 'sending' AND (claimed_by IS NULL \
              OR claimed_by NOT IN (SELECT worker_id FROM outbox_workers))";
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        tx.execute(
-            "DELETE FROM outbox_workers WHERE heartbeat_ms < ?1",
-            params![stale_before_ms],
-        )?;
-        let held = if hold_custom {
+        self.lock().atomic(|tx| {
             tx.execute(
+                "DELETE FROM outbox_workers WHERE heartbeat_ms < ?1",
+                params![stale_before_ms],
+            )?;
+            let held = if hold_custom {
+                tx.execute(
+                    &format!(
+                        "UPDATE outbox SET state = 'in_doubt', claimed_by = NULL, last_errcode = NULL, \
+                             last_error = 'worker stopped during the attempt; WeChat may have \
+                             received it', updated_ms = ?1 \
+                         WHERE kind = 'custom' AND {ORPHANED}"
+                    ),
+                    params![now_ms],
+                )?
+            } else {
+                0
+            };
+            let resent = tx.execute(
                 &format!(
-                    "UPDATE outbox SET state = 'in_doubt', claimed_by = NULL, last_errcode = NULL, \
-                         last_error = 'worker stopped during the attempt; WeChat may have \
-                         received it', updated_ms = ?1 \
-                     WHERE kind = 'custom' AND {ORPHANED}"
+                    "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt_ms = ?1, \
+                         last_errcode = NULL, last_error = 'worker stopped during the attempt', \
+                         updated_ms = ?1 \
+                     WHERE {ORPHANED}"
                 ),
                 params![now_ms],
-            )?
-        } else {
-            0
-        };
-        let resent = tx.execute(
-            &format!(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt_ms = ?1, \
-                     last_errcode = NULL, last_error = 'worker stopped during the attempt', \
-                     updated_ms = ?1 \
-                 WHERE {ORPHANED}"
-            ),
-            params![now_ms],
-        )?;
-        tx.commit()?;
-        Ok(Reclaimed { resent, held })
+            )?;
+            Ok(Reclaimed { resent, held })
+        })
     }
 
     /// Lists entries, newest first, optionally only those in `state`.
@@ -400,11 +395,7 @@ impl Store {
     }
 }
 
-fn insert_entries(
-    tx: &Transaction<'_>,
-    entries: &[NewEntry],
-    now_ms: i64,
-) -> Result<usize, StoreError> {
+fn insert_entries(tx: &Connection, entries: &[NewEntry], now_ms: i64) -> Result<usize, StoreError> {
     let mut statement = tx.prepare(
         "INSERT OR IGNORE INTO outbox (idempotency_key, account, openid, source, kind, action, \
              state, attempts, next_attempt_ms, created_ms, updated_ms) \

@@ -105,14 +105,13 @@ pub async fn handle_callback(
         }
     };
 
-    // Open the follower's customer-service window and record follows in
-    // the ledger before the plugins run, so they see both.
+    // Open the follower's customer-service window before the plugins
+    // run, so they see it. The route records follows in the ledger first.
     actions::record_interaction(&state, &account, &inbound);
-    actions::record_follower(&state, &account, &inbound, &key);
 
     // Run the plugins, bounded by the reply budget.
     let budget = live.reply_budget.saturating_sub(started.elapsed());
-    let mut task = start_route(&live, &account, &inbound, budget);
+    let mut task = start_route(&state, &live, &account, &inbound, &key, budget);
     let run = match tokio::time::timeout(budget, &mut task).await {
         Ok(Ok(run)) => run,
         Ok(Err(err)) => {
@@ -176,29 +175,50 @@ pub async fn handle_callback(
 /// A running plugin route: its result, or why it has none.
 pub(super) type RouteTask = Pin<Box<dyn Future<Output = Result<RouteRun, String>> + Send>>;
 
-/// Starts the account's route for `inbound`. A route whose plugins'
-/// deadlines add up to less than `budget` runs on the plugin pool.
-/// Others, among them every route with a plugin that waits on the network,
-/// run on tokio's blocking threads, which grow in number while calls wait.
+/// Starts the account's route for `inbound`, which first records a
+/// follow, unfollow or scan in the follower ledger.
+///
+/// A route whose plugins' deadlines add up to less than `budget` runs on
+/// the plugin pool, and its store writes commit together with those of
+/// concurrent routes before the task returns. Others, among them every
+/// route with a plugin that waits on the network, run on tokio's blocking
+/// threads, which grow in number while calls wait, and commit each write
+/// on its own, so a slow call never holds a transaction open.
 fn start_route(
+    state: &AppState,
     live: &Live,
     account: &Arc<Account>,
     inbound: &Arc<Inbound>,
+    key: &str,
     budget: Duration,
 ) -> RouteTask {
     let dispatcher = live.dispatcher.clone();
-    let account = account.clone();
-    let inbound = inbound.clone();
     let bounded = dispatcher
-        .bounded_run_time(&account.route, &inbound)
+        .bounded_run_time(&account.route, inbound)
         .is_some_and(|bound| bound < budget);
-    let run = move || dispatcher.run_route(&account.name, &account.route, &inbound);
+    let services = dispatcher.services().clone();
+    let (state, account, inbound, key) = (
+        state.clone(),
+        account.clone(),
+        inbound.clone(),
+        key.to_owned(),
+    );
+    let run = move || {
+        actions::record_follower(&state, &account, &inbound, &key);
+        dispatcher.run_route(&account.name, &account.route, &inbound)
+    };
     if bounded {
-        let receiver = PluginPool::global().run(run);
+        let receiver = PluginPool::global().run(move || {
+            let (run, pending) = services.deferred(run);
+            services
+                .make_durable(pending)
+                .map(|()| run)
+                .map_err(|err| format!("the route's store writes were lost: {err}"))
+        });
         Box::pin(async move {
             receiver
                 .await
-                .map_err(|_| "the plugin route panicked".to_owned())
+                .map_err(|_| "the plugin route panicked".to_owned())?
         })
     } else {
         let handle = tokio::task::spawn_blocking(run);

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::protocol::message::{Event, Inbound, Payload};
 use crate::store::{Store, StoreError};
@@ -24,11 +24,11 @@ CREATE TABLE IF NOT EXISTS followers (
     last_scene        TEXT,
     unionid           TEXT,
     PRIMARY KEY (account, openid)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS follower_events (
     dedupe_key TEXT    PRIMARY KEY,
     expires_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS follower_events_expires_at ON follower_events (expires_at);
 ";
 
@@ -97,6 +97,38 @@ impl LedgerEvent {
     }
 }
 
+/// The statement that applies `event` to a follower row, creating the
+/// row on the first event. Parameters: account and openid, then the
+/// event time for a follow or unfollow, then the QR scene for a follow.
+fn upsert_statement(event: &LedgerEvent) -> &'static str {
+    match event {
+        LedgerEvent::Follow { .. } => {
+            "INSERT INTO followers (account, openid, subscribed, first_follow_at, \
+             last_follow_at, follow_count, first_scene, last_scene) \
+             VALUES (?1, ?2, 1, ?3, ?3, 1, ?4, ?4) \
+             ON CONFLICT (account, openid) DO UPDATE SET subscribed = 1, \
+             first_follow_at = COALESCE(first_follow_at, excluded.first_follow_at), \
+             last_follow_at = excluded.last_follow_at, \
+             first_scene = CASE WHEN follow_count = 0 THEN excluded.first_scene \
+             ELSE first_scene END, \
+             last_scene = excluded.last_scene, follow_count = follow_count + 1"
+        }
+        LedgerEvent::Unfollow => {
+            "INSERT INTO followers (account, openid, subscribed, last_unfollow_at, \
+             unfollow_count) VALUES (?1, ?2, 0, ?3, 1) \
+             ON CONFLICT (account, openid) DO UPDATE SET subscribed = 0, \
+             last_unfollow_at = excluded.last_unfollow_at, \
+             unfollow_count = unfollow_count + 1"
+        }
+        LedgerEvent::Scan => {
+            "INSERT INTO followers (account, openid, subscribed, scan_count) \
+             VALUES (?1, ?2, 1, 1) \
+             ON CONFLICT (account, openid) DO UPDATE SET subscribed = 1, \
+             scan_count = scan_count + 1"
+        }
+    }
+}
+
 impl Store {
     /// Records `event` of `openid` at `at_secs` unless the callback
     /// `dedupe_key` was recorded before. The key and the follower row
@@ -111,59 +143,38 @@ impl Store {
         at_secs: u64,
         now_secs: u64,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if prune_due(now_secs) {
-            transaction
-                .prepare_cached("DELETE FROM follower_events WHERE expires_at <= ?1")?
-                .execute([now_secs as i64])?;
-        }
-        // A key whose row expired but was not pruned yet counts as absent.
-        let inserted = transaction
-            .prepare_cached(
-                "INSERT INTO follower_events (dedupe_key, expires_at) VALUES (?1, ?2) \
-                 ON CONFLICT (dedupe_key) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE follower_events.expires_at <= ?3",
-            )?
-            .execute(params![
-                dedupe_key,
-                (now_secs + EVENT_KEY_TTL_SECS) as i64,
-                now_secs as i64
-            ])?;
-        if inserted == 0 {
-            return Ok(false);
-        }
-        transaction
-            .prepare_cached(
-                "INSERT OR IGNORE INTO followers (account, openid, subscribed) VALUES (?1, ?2, 1)",
-            )?
-            .execute(params![account, openid])?;
-        let at = at_secs as i64;
-        match event {
-            LedgerEvent::Follow { scene } => transaction
+        self.lock().atomic(|transaction| {
+            if prune_due(now_secs) {
+                transaction
+                    .prepare_cached("DELETE FROM follower_events WHERE expires_at <= ?1")?
+                    .execute([now_secs as i64])?;
+            }
+            // A key whose row expired but was not pruned yet counts as absent.
+            let inserted = transaction
                 .prepare_cached(
-                    "UPDATE followers SET subscribed = 1, \
-                 first_follow_at = COALESCE(first_follow_at, ?3), last_follow_at = ?3, \
-                 first_scene = CASE WHEN follow_count = 0 THEN ?4 ELSE first_scene END, \
-                 last_scene = ?4, follow_count = follow_count + 1 \
-                 WHERE account = ?1 AND openid = ?2",
+                    "INSERT INTO follower_events (dedupe_key, expires_at) VALUES (?1, ?2) \
+                     ON CONFLICT (dedupe_key) DO UPDATE SET expires_at = excluded.expires_at \
+                     WHERE follower_events.expires_at <= ?3",
                 )?
-                .execute(params![account, openid, at, scene])?,
-            LedgerEvent::Unfollow => transaction
-                .prepare_cached(
-                    "UPDATE followers SET subscribed = 0, last_unfollow_at = ?3, \
-                 unfollow_count = unfollow_count + 1 WHERE account = ?1 AND openid = ?2",
-                )?
-                .execute(params![account, openid, at])?,
-            LedgerEvent::Scan => transaction
-                .prepare_cached(
-                    "UPDATE followers SET subscribed = 1, scan_count = scan_count + 1 \
-                 WHERE account = ?1 AND openid = ?2",
-                )?
-                .execute(params![account, openid])?,
-        };
-        transaction.commit()?;
-        Ok(true)
+                .execute(params![
+                    dedupe_key,
+                    (now_secs + EVENT_KEY_TTL_SECS) as i64,
+                    now_secs as i64
+                ])?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            let mut upsert = transaction.prepare_cached(upsert_statement(event))?;
+            let at = at_secs as i64;
+            match event {
+                LedgerEvent::Follow { scene } => {
+                    upsert.execute(params![account, openid, at, scene])
+                }
+                LedgerEvent::Unfollow => upsert.execute(params![account, openid, at]),
+                LedgerEvent::Scan => upsert.execute(params![account, openid]),
+            }?;
+            Ok(true)
+        })
     }
 
     /// Returns the ledger record of `openid`, if any.

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::apis::AccountApis;
 use crate::protocol::message::Inbound;
-use crate::store::{Store, StoreError};
+use crate::store::{Pending, Store, StoreError};
 use crate::wechat::{ApiError, LimitKind};
 
 pub use ledger::{Follower, LedgerEvent};
@@ -175,6 +175,26 @@ impl Services {
             )));
         }
         Ok(())
+    }
+
+    /// Runs `work` with the store writes it makes on this thread joining
+    /// the writes of concurrent callbacks in one transaction (see
+    /// [`Store::deferred`]). Nothing of `work` may leave the process before
+    /// [`Services::make_durable`] returns for the result.
+    pub fn deferred<T>(&self, work: impl FnOnce() -> T) -> (T, Pending) {
+        match &self.backend {
+            Some(backend) => backend.store.deferred(work),
+            None => (work(), Pending::default()),
+        }
+    }
+
+    /// Commits the writes of a [`Services::deferred`] run unless another
+    /// caller committed them already.
+    pub fn make_durable(&self, pending: Pending) -> Result<(), StoreError> {
+        match &self.backend {
+            Some(backend) => backend.store.make_durable(pending),
+            None => Ok(()),
+        }
     }
 
     /// Records a follow, unfollow or scan callback in the ledger, once per

@@ -1,6 +1,6 @@
 //! Plugin key-value entries, namespaced by account and plugin.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
@@ -62,52 +62,51 @@ impl Store {
         delta: i64,
         now_secs: u64,
     ) -> Result<KvUpdate, StoreError> {
-        let mut connection = self.lock();
-        // IMMEDIATE takes the write lock before the read, so another
-        // process sharing the file cannot change the value in between.
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current = transaction
-            .prepare_cached(
-                "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
-                 AND (expires_at IS NULL OR expires_at > ?4)",
-            )?
-            .query_row(params![account, plugin, key, now_secs as i64], |row| {
-                row.get::<_, Vec<u8>>(0)
-            })
-            .optional()?;
-
-        let live = current.is_some();
-        let previous = match current {
-            None => 0,
-            Some(bytes) => match std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|t| t.parse().ok())
-            {
-                Some(number) => number,
-                None => return Ok(KvUpdate::NotAnInteger),
-            },
-        };
-        let Some(next) = i64::checked_add(previous, delta) else {
-            return Ok(KvUpdate::Overflow);
-        };
-
-        let text = next.to_string();
-        if live {
-            transaction
+        // The write lock is held before the read, so another process
+        // sharing the file cannot change the value in between.
+        self.lock().atomic(|transaction| {
+            let current = transaction
                 .prepare_cached(
-                    "UPDATE kv SET value = ?4 WHERE account = ?1 AND plugin = ?2 AND key = ?3",
+                    "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
+                     AND (expires_at IS NULL OR expires_at > ?4)",
                 )?
-                .execute(params![account, plugin, key, text.as_bytes()])?;
-        } else {
-            transaction
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO kv (account, plugin, key, value, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, NULL)",
-                )?
-                .execute(params![account, plugin, key, text.as_bytes()])?;
-        }
-        transaction.commit()?;
-        Ok(KvUpdate::Value(next))
+                .query_row(params![account, plugin, key, now_secs as i64], |row| {
+                    row.get::<_, Vec<u8>>(0)
+                })
+                .optional()?;
+
+            let live = current.is_some();
+            let previous = match current {
+                None => 0,
+                Some(bytes) => match std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                {
+                    Some(number) => number,
+                    None => return Ok(KvUpdate::NotAnInteger),
+                },
+            };
+            let Some(next) = i64::checked_add(previous, delta) else {
+                return Ok(KvUpdate::Overflow);
+            };
+
+            let text = next.to_string();
+            if live {
+                transaction
+                    .prepare_cached(
+                        "UPDATE kv SET value = ?4 WHERE account = ?1 AND plugin = ?2 AND key = ?3",
+                    )?
+                    .execute(params![account, plugin, key, text.as_bytes()])?;
+            } else {
+                transaction
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO kv (account, plugin, key, value, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, NULL)",
+                    )?
+                    .execute(params![account, plugin, key, text.as_bytes()])?;
+            }
+            Ok(KvUpdate::Value(next))
+        })
     }
 
     /// Stores `value` under `key` only when the key is absent or expired

@@ -5,6 +5,8 @@
 //! One database file serves the whole host. It runs in WAL mode, so
 //! several wxhost processes on one machine can share it.
 
+mod checkpoint;
+mod group;
 mod kv;
 mod replies;
 
@@ -14,6 +16,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use group::Db;
+pub use group::Pending;
 pub use kv::KvUpdate;
 pub use replies::StoredReply;
 
@@ -28,8 +32,13 @@ pub enum StoreError {
     },
     #[error("database operation failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the database did not commit the writes; the host log has the cause")]
+    NotCommitted,
 }
 
+/// Tables keyed by text keep their rows in the primary-key B-tree
+/// (`WITHOUT ROWID`), so an insert changes one B-tree, not two. Rows of
+/// `replies` can be a few KiB, too large for that layout.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kv (
     account    TEXT    NOT NULL,
@@ -38,7 +47,7 @@ CREATE TABLE IF NOT EXISTS kv (
     value      BLOB    NOT NULL,
     expires_at INTEGER,
     PRIMARY KEY (account, plugin, key)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS replies (
     dedupe_key   TEXT    PRIMARY KEY,
     content_type TEXT    NOT NULL,
@@ -51,17 +60,26 @@ CREATE INDEX IF NOT EXISTS replies_expires_at ON replies (expires_at);
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    connection: Arc<Mutex<Connection>>,
+    db: Arc<Mutex<Db>>,
 }
 
 impl Store {
-    /// Opens (and creates if needed) the database file at `path`.
+    /// Opens (and creates if needed) the database file at `path`, and
+    /// starts its checkpoint thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let connection = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
-        Store::init(connection)
+        let store = Store::init(connection)?;
+        if checkpoint::spawn(path, Arc::downgrade(&store.db)) {
+            store.db().connection.pragma_update(
+                None,
+                "wal_autocheckpoint",
+                checkpoint::FALLBACK_PAGES,
+            )?;
+        }
+        Ok(store)
     }
 
     /// Opens a private in-memory database, for tests and tools.
@@ -84,16 +102,21 @@ impl Store {
             connection.execute_batch(schema)?;
         }
         Ok(Store {
-            connection: Arc::new(Mutex::new(connection)),
+            db: Arc::new(Mutex::new(Db::new(connection))),
         })
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn db(&self) -> MutexGuard<'_, Db> {
         // A panic while holding the lock cannot leave SQLite inconsistent,
         // because every statement is atomic, so a poisoned lock is reused.
-        self.connection
+        self.db
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Identifies this database handle and its clones within the process.
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.db) as usize
     }
 
     /// Deletes expired kv entries and replies; returns how many rows went.

@@ -73,9 +73,7 @@ impl Store {
     /// Stores several replies in one transaction; each row is the dedupe
     /// key, the reply and its expiry in Unix seconds.
     pub fn reply_put_batch(&self, rows: &[(&str, &StoredReply, u64)]) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction()?;
-        {
+        self.lock().atomic(|transaction| {
             let mut insert = transaction.prepare_cached(
                 "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
                  VALUES (?1, ?2, ?3, ?4)",
@@ -88,9 +86,8 @@ impl Store {
                     *expires_at as i64
                 ])?;
             }
-        }
-        transaction.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
