@@ -147,3 +147,24 @@ async fn channel_counts_exact() {
     );
     assert_eq!(stats(&host)[1].net(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_committed_before_reply() {
+    let (_fake, host) = start(WELCOME).await;
+    let client = host.client("demo");
+    let answer = follow(&client, USER_1, 1_700_000_001, Some("qrscene_poster_a")).await;
+    assert_eq!(reply_text(&answer), "海报新朋友");
+
+    // A second connection reads only committed rows.
+    let other = wxhost::store::Store::open(&host.dir().join("wxhost.db")).expect("second store");
+    let record = other
+        .ledger_get("demo", USER_1)
+        .expect("ledger reads")
+        .expect("recorded");
+    assert_eq!(record.follow_count, 1);
+    assert_eq!(record.first_scene.as_deref(), Some("poster_a"));
+    let new = other
+        .kv_get("demo", "welcome", "channel/poster/new", unix_now())
+        .expect("kv reads");
+    assert_eq!(new, Some(b"1".to_vec()));
+}
