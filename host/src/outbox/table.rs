@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::store::{Store, StoreError, StoredReply};
+use crate::store::{INSERT_REPLY, Store, StoreError, StoredReply};
 
 /// Tables of the outbox, created with the store.
 pub(crate) const SCHEMA: &str = "
@@ -168,8 +168,7 @@ impl Store {
         self.lock().atomic(|tx| {
             let added = insert_entries(tx, entries, now_ms)?;
             tx.execute(
-                "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4)",
+                INSERT_REPLY,
                 params![
                     dedupe_key,
                     reply.content_type,

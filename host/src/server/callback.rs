@@ -180,10 +180,10 @@ pub(super) type RouteTask = Pin<Box<dyn Future<Output = Result<RouteRun, String>
 ///
 /// A route whose plugins' deadlines add up to less than `budget` runs on
 /// the plugin pool, and its store writes commit together with those of
-/// concurrent routes before the task returns. Others, among them every
-/// route with a plugin that waits on the network, run on tokio's blocking
-/// threads, which grow in number while calls wait, and commit each write
-/// on its own, so a slow call never holds a transaction open.
+/// concurrent routes before the task returns. Other routes, among them
+/// every route with a plugin that waits on the network, run on tokio's
+/// blocking threads, which grow in number while calls wait. They commit
+/// each write on its own, so a slow call never holds a transaction open.
 fn start_route(
     state: &AppState,
     live: &Live,

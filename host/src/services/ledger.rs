@@ -97,8 +97,8 @@ impl LedgerEvent {
     }
 }
 
-/// The statement that applies `event` to a follower row, creating the
-/// row on the first event. Parameters: account and openid, then the
+/// Returns the statement that applies `event` to a follower row and
+/// creates the row on the first event. Parameters: account and openid, then the
 /// event time for a follow or unfollow, then the QR scene for a follow.
 fn upsert_statement(event: &LedgerEvent) -> &'static str {
     match event {

@@ -15,7 +15,7 @@
 //! committed yet, but both wait for the same commit, and when it fails
 //! both report the failure.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::MutexGuard;
 
@@ -109,32 +109,26 @@ struct Scope {
 }
 
 thread_local! {
-    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
+    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+}
+
+/// Returns true when the current thread has a deferred scope for `store`.
+fn in_scope(store: usize) -> bool {
+    SCOPE.with_borrow(|scope| scope.as_ref().is_some_and(|scope| scope.store == store))
 }
 
 /// Records `batch` in the current thread's scope when that scope belongs
 /// to `store`.
 fn touch_scope(store: usize, batch: u64) {
-    SCOPE.with(|cell| {
-        let mut scope = cell.take();
+    SCOPE.with_borrow_mut(|scope| {
         if let Some(scope) = scope.as_mut().filter(|scope| scope.store == store) {
             scope.pending.touch(batch);
         }
-        cell.set(scope);
     });
 }
 
-fn in_scope(store: usize) -> bool {
-    SCOPE.with(|cell| {
-        let scope = cell.take();
-        let inside = scope.as_ref().is_some_and(|scope| scope.store == store);
-        cell.set(scope);
-        inside
-    })
-}
-
-/// The locked connection. It dereferences to [`Connection`]; statements
-/// that must apply together go through [`Locked::atomic`].
+/// The locked connection. It dereferences to [`Connection`], and
+/// statements that must apply together go through [`Locked::atomic`].
 pub(crate) struct Locked<'a> {
     db: MutexGuard<'a, Db>,
 }
@@ -197,31 +191,26 @@ impl Store {
     /// Runs `work` with this thread's writes to the store joining the
     /// shared batch, and returns what the caller must pass to
     /// [`Store::make_durable`] before anything of `work` leaves the process.
-    /// A nested scope adds to the outer one.
+    /// A nested scope for the same store returns an empty [`Pending`],
+    /// because the outer scope records its writes.
     pub fn deferred<T>(&self, work: impl FnOnce() -> T) -> (T, Pending) {
         if in_scope(self.id()) {
             return (work(), Pending::default());
         }
-        let outer = SCOPE.with(|cell| {
-            cell.replace(Some(Scope {
-                store: self.id(),
-                pending: Pending::default(),
-            }))
-        });
+        let outer = SCOPE.replace(Some(Scope {
+            store: self.id(),
+            pending: Pending::default(),
+        }));
         // Puts the outer scope back when `work` returns or panics.
         struct Restore(Option<Scope>);
         impl Drop for Restore {
             fn drop(&mut self) {
-                let outer = self.0.take();
-                SCOPE.with(|cell| cell.set(outer));
+                SCOPE.set(self.0.take());
             }
         }
         let _restore = Restore(outer);
         let value = work();
-        let pending = SCOPE
-            .with(|cell| cell.take())
-            .map(|scope| scope.pending)
-            .unwrap_or_default();
+        let pending = SCOPE.take().map(|scope| scope.pending).unwrap_or_default();
         (value, pending)
     }
 

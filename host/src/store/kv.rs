@@ -4,6 +4,11 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
+/// Reads the value of a key that has not expired. Parameters: account,
+/// plugin, key and the current Unix time in seconds.
+const SELECT_LIVE: &str = "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
+     AND (expires_at IS NULL OR expires_at > ?4)";
+
 impl Store {
     /// Returns the value under `key`, or `None` when absent or expired at `now_secs`.
     pub fn kv_get(
@@ -15,10 +20,7 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let connection = self.lock();
         let value = connection
-            .prepare_cached(
-                "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
-                 AND (expires_at IS NULL OR expires_at > ?4)",
-            )?
+            .prepare_cached(SELECT_LIVE)?
             .query_row(params![account, plugin, key, now_secs as i64], |row| {
                 row.get::<_, Vec<u8>>(0)
             })
@@ -66,10 +68,7 @@ impl Store {
         // sharing the file cannot change the value in between.
         self.lock().atomic(|transaction| {
             let current = transaction
-                .prepare_cached(
-                    "SELECT value FROM kv WHERE account = ?1 AND plugin = ?2 AND key = ?3 \
-                     AND (expires_at IS NULL OR expires_at > ?4)",
-                )?
+                .prepare_cached(SELECT_LIVE)?
                 .query_row(params![account, plugin, key, now_secs as i64], |row| {
                     row.get::<_, Vec<u8>>(0)
                 })

@@ -19,6 +19,7 @@ use rusqlite::Connection;
 use group::Db;
 pub use group::Pending;
 pub use kv::KvUpdate;
+pub(crate) use replies::INSERT_REPLY;
 pub use replies::StoredReply;
 
 /// Why a store operation failed. The message never contains stored values.

@@ -12,6 +12,11 @@ pub struct StoredReply {
     pub body: Vec<u8>,
 }
 
+/// Stores or replaces one reply. Parameters: dedupe key, content type,
+/// body and expiry in Unix seconds.
+pub(crate) const INSERT_REPLY: &str = "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
+     VALUES (?1, ?2, ?3, ?4)";
+
 impl Store {
     /// Returns the reply stored under `dedupe_key` unless it expired by `now_secs`.
     pub fn reply_get(
@@ -45,8 +50,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let connection = self.lock();
         connection.execute(
-            "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
-             VALUES (?1, ?2, ?3, ?4)",
+            INSERT_REPLY,
             params![
                 dedupe_key,
                 reply.content_type,
@@ -74,10 +78,7 @@ impl Store {
     /// key, the reply and its expiry in Unix seconds.
     pub fn reply_put_batch(&self, rows: &[(&str, &StoredReply, u64)]) -> Result<(), StoreError> {
         self.lock().atomic(|transaction| {
-            let mut insert = transaction.prepare_cached(
-                "INSERT OR REPLACE INTO replies (dedupe_key, content_type, body, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            let mut insert = transaction.prepare_cached(INSERT_REPLY)?;
             for (key, reply, expires_at) in rows {
                 insert.execute(params![
                     key,
