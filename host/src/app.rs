@@ -2,7 +2,7 @@
 //!
 //! One SQLite file contains everything: the host's tables ([`Store`]) and
 //! the token and quota tables of the WeChat connector ([`SqliteStore`]),
-//! each through its own connection.
+//! all through the store's one connection.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,7 +59,7 @@ impl Host {
     ) -> anyhow::Result<Host> {
         let store_path = config.resolve_path(&config.store.path);
         let store = Store::open(&store_path)?;
-        let wechat_store = SqliteStore::open(&store_path).with_context(|| {
+        let wechat_store = SqliteStore::on(store.clone()).with_context(|| {
             format!(
                 "failed to open the token and quota tables in {}",
                 store_path.display()

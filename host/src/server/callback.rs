@@ -105,10 +105,6 @@ pub async fn handle_callback(
         }
     };
 
-    // Open the follower's customer-service window before the plugins
-    // run, so they see it. The route records follows in the ledger first.
-    actions::record_interaction(&state, &account, &inbound);
-
     // Run the plugins, bounded by the reply budget.
     let budget = live.reply_budget.saturating_sub(started.elapsed());
     let mut task = start_route(&state, &live, &account, &inbound, &key, budget);
@@ -175,8 +171,9 @@ pub async fn handle_callback(
 /// A running plugin route: its result, or why it has none.
 pub(super) type RouteTask = Pin<Box<dyn Future<Output = Result<RouteRun, String>> + Send>>;
 
-/// Starts the account's route for `inbound`, which first records a
-/// follow, unfollow or scan in the follower ledger.
+/// Starts the account's route for `inbound`. Before the plugins run, the
+/// route records a follow, unfollow or scan in the follower ledger and
+/// opens the follower's customer-service window, so the plugins see both.
 ///
 /// A route whose plugins' deadlines add up to less than `budget` runs on
 /// the plugin pool, and its store writes commit together with those of
@@ -205,6 +202,7 @@ fn start_route(
     );
     let run = move || {
         actions::record_follower(&state, &account, &inbound, &key);
+        actions::record_interaction(&state, &account, &inbound);
         dispatcher.run_route(&account.name, &account.route, &inbound)
     };
     if bounded {

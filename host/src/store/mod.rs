@@ -9,6 +9,7 @@ mod checkpoint;
 mod group;
 mod kv;
 mod replies;
+mod shared;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};

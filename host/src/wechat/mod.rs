@@ -59,7 +59,7 @@ pub use qrcode::{QrCodeRequest, QrTicket, Scene};
 pub use quota::{ApiUsage, InteractionKind, QuotaGuard, QuotaLimits, QuotaUsage, WindowRule};
 pub use quota_store::QuotaStore;
 pub use retry::{RetryPolicy, TagRetryPolicy};
-pub use store::{SqliteStore, StoreError};
+pub use store::{Database, SqliteStore, StoreError};
 pub use token::{AccessToken, AccountCredentials, AppSecret, TokenBroker, TokenConfig, TokenMode};
 pub use token_store::{StoredToken, TokenStore};
 pub use user::{ApiQuota, MediaType, Tag, UploadedMedia, UserInfo};

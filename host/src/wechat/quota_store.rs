@@ -1,7 +1,7 @@
 //! Persistence of quota counters and of the per-follower customer-service
 //! windows.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::store::{SqliteStore, StoreError};
 
@@ -92,39 +92,12 @@ impl QuotaStore for SqliteStore {
         api: &str,
         periods: &[(String, u64)],
     ) -> Result<Option<usize>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for (index, (period, limit)) in periods.iter().enumerate() {
-            let count: i64 = tx
-                .query_row(
-                    "SELECT count FROM wechat_quota_counts
-                     WHERE account = ?1 AND api = ?2 AND period = ?3",
-                    params![account, api, period],
-                    |row| row.get(0),
-                )
-                .optional()?
-                .unwrap_or(0);
-            if u64::try_from(count).unwrap_or(0) >= *limit {
-                return Ok(Some(index));
-            }
-        }
-        for (period, _) in periods {
-            tx.execute(
-                "INSERT INTO wechat_quota_counts (account, api, period, count)
-                 VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (account, api, period) DO UPDATE SET count = count + 1",
-                params![account, api, period],
-            )?;
-            // Counters of earlier days or minutes of the same kind are done.
-            let kind_prefix = period.split(':').next().unwrap_or_default();
-            tx.execute(
-                "DELETE FROM wechat_quota_counts WHERE account = ?1 AND api = ?2
-                 AND period LIKE ?3 || ':%' AND period <> ?4",
-                params![account, api, kind_prefix, period],
-            )?;
-        }
-        tx.commit()?;
-        Ok(None)
+        let mut full = None;
+        self.atomic(|tx| {
+            full = count_call(tx, account, api, periods)?;
+            Ok(())
+        })?;
+        Ok(full)
     }
 
     fn raise_count(
@@ -183,36 +156,12 @@ impl QuotaStore for SqliteStore {
         openid: &str,
         now_ms: i64,
     ) -> Result<WindowSlot, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let open: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM wechat_reply_windows
-             WHERE account = ?1 AND openid = ?2 AND expires_at_ms > ?3",
-            params![account, openid, now_ms],
-            |row| row.get(0),
-        )?;
-        if open == 0 {
-            return Ok(WindowSlot::Closed);
-        }
-        let kind: Option<String> = tx
-            .query_row(
-                "SELECT kind FROM wechat_reply_windows
-                 WHERE account = ?1 AND openid = ?2 AND expires_at_ms > ?3 AND remaining > 0
-                 ORDER BY expires_at_ms LIMIT 1",
-                params![account, openid, now_ms],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let Some(kind) = kind else {
-            return Ok(WindowSlot::Exhausted);
-        };
-        tx.execute(
-            "UPDATE wechat_reply_windows SET remaining = remaining - 1
-             WHERE account = ?1 AND openid = ?2 AND kind = ?3",
-            params![account, openid, kind],
-        )?;
-        tx.commit()?;
-        Ok(WindowSlot::Taken)
+        let mut slot = WindowSlot::Closed;
+        self.atomic(|tx| {
+            slot = take_slot(tx, account, openid, now_ms)?;
+            Ok(())
+        })?;
+        Ok(slot)
     }
 
     fn close_windows(&self, account: &str, openid: &str) -> Result<(), StoreError> {
@@ -230,6 +179,83 @@ impl QuotaStore for SqliteStore {
         )?;
         Ok(())
     }
+}
+
+/// Counts one call of `api` in each period unless one counter is full;
+/// returns the index of the first full period.
+fn count_call(
+    tx: &Connection,
+    account: &str,
+    api: &str,
+    periods: &[(String, u64)],
+) -> rusqlite::Result<Option<usize>> {
+    for (index, (period, limit)) in periods.iter().enumerate() {
+        let count: i64 = tx
+            .query_row(
+                "SELECT count FROM wechat_quota_counts
+                 WHERE account = ?1 AND api = ?2 AND period = ?3",
+                params![account, api, period],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        if u64::try_from(count).unwrap_or(0) >= *limit {
+            return Ok(Some(index));
+        }
+    }
+    for (period, _) in periods {
+        tx.execute(
+            "INSERT INTO wechat_quota_counts (account, api, period, count)
+             VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (account, api, period) DO UPDATE SET count = count + 1",
+            params![account, api, period],
+        )?;
+        // Counters of earlier days or minutes of the same kind are done.
+        let kind_prefix = period.split(':').next().unwrap_or_default();
+        tx.execute(
+            "DELETE FROM wechat_quota_counts WHERE account = ?1 AND api = ?2
+             AND period LIKE ?3 || ':%' AND period <> ?4",
+            params![account, api, kind_prefix, period],
+        )?;
+    }
+    Ok(None)
+}
+
+/// Takes one message from the open window that expires first and still
+/// has room.
+fn take_slot(
+    tx: &Connection,
+    account: &str,
+    openid: &str,
+    now_ms: i64,
+) -> rusqlite::Result<WindowSlot> {
+    let open: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM wechat_reply_windows
+         WHERE account = ?1 AND openid = ?2 AND expires_at_ms > ?3",
+        params![account, openid, now_ms],
+        |row| row.get(0),
+    )?;
+    if open == 0 {
+        return Ok(WindowSlot::Closed);
+    }
+    let kind: Option<String> = tx
+        .query_row(
+            "SELECT kind FROM wechat_reply_windows
+             WHERE account = ?1 AND openid = ?2 AND expires_at_ms > ?3 AND remaining > 0
+             ORDER BY expires_at_ms LIMIT 1",
+            params![account, openid, now_ms],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(kind) = kind else {
+        return Ok(WindowSlot::Exhausted);
+    };
+    tx.execute(
+        "UPDATE wechat_reply_windows SET remaining = remaining - 1
+         WHERE account = ?1 AND openid = ?2 AND kind = ?3",
+        params![account, openid, kind],
+    )?;
+    Ok(WindowSlot::Taken)
 }
 
 #[cfg(test)]
@@ -273,6 +299,34 @@ mod tests {
             store.take_window_slot("main", "o1", 60_000)?,
             WindowSlot::Closed
         );
+        Ok(())
+    }
+
+    #[test]
+    fn try_count_waits_for_other_writer() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("quota.db");
+        let store = SqliteStore::open(&path)?;
+        let (began, wait) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || -> Result<(), rusqlite::Error> {
+            let conn = Connection::open(&path)?;
+            conn.execute_batch(
+                "BEGIN IMMEDIATE;
+                 INSERT INTO wechat_quota_counts VALUES ('main', '/a', 'd:1', 1);",
+            )?;
+            let _ = began.send(());
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            conn.execute_batch("COMMIT")
+        });
+        wait.recv().expect("writer began");
+
+        // A read-then-write transaction that started before the other
+        // writer's commit could not upgrade to a write; this one waits
+        // for the lock and then counts on top of the committed row.
+        let periods = [("d:1".to_owned(), 9)];
+        assert_eq!(store.try_count("main", "/a", &periods)?, None);
+        writer.join().expect("writer thread")?;
+        assert_eq!(store.counts("main", "d:1")?, vec![("/a".to_owned(), 2)]);
         Ok(())
     }
 }

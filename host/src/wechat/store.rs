@@ -4,11 +4,12 @@
 //! The database runs in WAL mode with a busy timeout, so several wxhost
 //! processes can read and write one file at once.
 
+use std::ops::Deref;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,44 +53,107 @@ CREATE TABLE IF NOT EXISTS wechat_reply_windows (
 
 /// A failure of the SQLite store.
 #[derive(Debug, thiserror::Error)]
-#[error("wechat store failed")]
-pub struct StoreError(#[from] rusqlite::Error);
+pub enum StoreError {
+    #[error("wechat store failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A failure of the database that a [`Database`] implementation
+    /// shares, in its own words.
+    #[error("wechat store failed: {0}")]
+    Shared(String),
+}
 
-/// One SQLite connection behind a mutex. Implements
+/// The connection behind a [`SqliteStore`]: its own, or one that the
+/// store shares with other tables of the same file.
+pub trait Database: Send + Sync {
+    /// Locks the connection for statements that each apply on their own.
+    fn lock(&self) -> Box<dyn Deref<Target = Connection> + '_>;
+
+    /// Runs `work` so that its statements apply together or not at all.
+    /// Implementations take the write lock before `work` reads, so two
+    /// processes cannot both read a counter and then fail to upgrade.
+    fn atomic(
+        &self,
+        work: &mut dyn FnMut(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A connection of the store's own.
+struct OwnConnection(Mutex<Connection>);
+
+impl OwnConnection {
+    fn guard(&self) -> MutexGuard<'_, Connection> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Database for OwnConnection {
+    fn lock(&self) -> Box<dyn Deref<Target = Connection> + '_> {
+        Box::new(self.guard())
+    }
+
+    fn atomic(
+        &self,
+        work: &mut dyn FnMut(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.guard();
+        // A deferred transaction that reads and then writes fails at once
+        // with SQLITE_BUSY when another connection wrote in between; the
+        // busy timeout applies only to an immediate one.
+        let transaction = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        work(&transaction)?;
+        transaction.commit()?;
+        Ok(())
+    }
+}
+
+/// The token and quota tables. Implements
 /// [`TokenStore`](super::token_store::TokenStore) and
 /// [`QuotaStore`](super::quota_store::QuotaStore).
 ///
-/// NOTE: calls block the async caller while one small SQLite statement
-/// runs, and up to the 5 s busy timeout while another process has the
-/// write lock.
-#[derive(Debug)]
+/// NOTE: calls block the caller while one small SQLite statement runs,
+/// and up to the 5 s busy timeout while another process has the write lock.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    db: Box<dyn Database>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
-    /// Opens or creates the database at `path` in WAL mode.
+    /// Opens or creates the database at `path` in WAL mode, with a
+    /// connection of its own.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::init(conn)
+        Self::on(OwnConnection(Mutex::new(conn)))
     }
 
     /// Opens a private in-memory database.
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::on(OwnConnection(Mutex::new(Connection::open_in_memory()?)))
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+    /// Keeps the tables in `db`, creating them if needed.
+    pub fn on(db: impl Database + 'static) -> Result<Self, StoreError> {
+        db.lock().execute_batch(SCHEMA)?;
+        Ok(Self { db: Box::new(db) })
     }
 
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// Locks the connection for statements that each apply on their own.
+    pub(crate) fn conn(&self) -> Box<dyn Deref<Target = Connection> + '_> {
+        self.db.lock()
+    }
+
+    /// Runs `work` so that its statements apply together or not at all.
+    pub(crate) fn atomic(
+        &self,
+        mut work: impl FnMut(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        self.db.atomic(&mut work)
     }
 }

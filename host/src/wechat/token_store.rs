@@ -177,17 +177,18 @@ impl TokenStore for SqliteStore {
     }
 
     fn record_force_refresh(&self, account: &str, at_ms: i64) -> Result<(), StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO wechat_force_refreshes (account, at_ms) VALUES (?1, ?2)",
-            params![account, at_ms],
-        )?;
-        // History older than two days no longer counts against any budget.
-        conn.execute(
-            "DELETE FROM wechat_force_refreshes WHERE account = ?1 AND at_ms < ?2",
-            params![account, at_ms - 2 * 86_400_000],
-        )?;
-        Ok(())
+        self.atomic(|conn| {
+            conn.execute(
+                "INSERT INTO wechat_force_refreshes (account, at_ms) VALUES (?1, ?2)",
+                params![account, at_ms],
+            )?;
+            // History older than two days no longer counts against any budget.
+            conn.execute(
+                "DELETE FROM wechat_force_refreshes WHERE account = ?1 AND at_ms < ?2",
+                params![account, at_ms - 2 * 86_400_000],
+            )?;
+            Ok(())
+        })
     }
 }
 
