@@ -54,6 +54,7 @@ while [ $# -gt 0 ]; do
         --baseline-port) baseline_port=$2; shift 2 ;;
         --skip-build) skip_build=1; shift ;;
         --record) record=1; shift ;;
+        -h|--help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
     esac
 done

@@ -229,3 +229,32 @@ async fn inviter_message_needs_following_inviter() {
     assert_eq!(super::outbox_support::outbox_count(&host, "pending"), 0);
     assert_eq!(super::outbox_support::outbox_count(&host, "sent"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uncredited_follow_gets_reply() {
+    let referral = referral("inv_").replace(
+        "[plugins.config]\n",
+        "[plugins.config]\nuncredited_reply = { text = \"欢迎关注\" }\n",
+    );
+    let (fake, host) = start(&format!("{WELCOME}{referral}")).await;
+    let client = host.client("demo");
+
+    // Welcome passes first-time followers of invite codes to referral,
+    // which credits no one for an unknown code.
+    let unknown = follow(&client, USER_2, 1_700_000_100, Some("qrscene_inv_nobody")).await;
+    assert_eq!(reply_text(&unknown), "欢迎关注");
+
+    // A first follow through one's own code credits no one either.
+    opens_window(&fake, "oFAKE_self");
+    say(&client, "oFAKE_self", "邀请", 7).await;
+    let own = format!("qrscene_inv_{}", pseudonym(&host, "oFAKE_self"));
+    let answer = follow(&client, "oFAKE_self", 1_700_000_200, Some(&own)).await;
+    assert_eq!(reply_text(&answer), "欢迎关注");
+
+    // A credited follow still gets the invitee reply.
+    let code = inviter_asks(&host, &fake).await;
+    let key = format!("qrscene_inv_{code}");
+    let credited = follow(&client, "oFAKE_new", 1_700_000_300, Some(&key)).await;
+    assert_eq!(reply_text(&credited), "感谢受邀关注");
+    assert_eq!(invites(&host), vec![(code, 1)]);
+}

@@ -67,10 +67,10 @@ impl Plugin for ReferralPlugin {
     }
 }
 
-/// Credits the inviter of `code` for the new follower `openid`, once.
-/// Returns the invitee's reply and the inviter's message, or nothing when
-/// the follower is returning, invited themselves, was credited before, or
-/// the code is unknown.
+/// Returns the directives for a follow through the invite code `code`.
+/// A first-time follower credits the inviter, or gets `uncredited_reply`
+/// when the follow credits no one. A returning follower gets nothing, so
+/// the next plugin replies.
 fn credit(settings: &Settings, openid: &str, code: &str) -> Vec<Directive> {
     let follower = match followers::get(openid) {
         Ok(follower) => follower,
@@ -83,30 +83,44 @@ fn credit(settings: &Settings, openid: &str, code: &str) -> Vec<Directive> {
     if follower.is_none_or(|f| f.follow_count != 1) {
         return Vec::new();
     }
+    credit_inviter(settings, openid, code).unwrap_or_else(|| {
+        settings
+            .uncredited_reply
+            .iter()
+            .map(Directive::reply)
+            .collect()
+    })
+}
+
+/// Credits the inviter of `code` for the first-time follower `openid`,
+/// once. Returns the invitee's reply and the inviter's message, or none
+/// when the code is unknown, belongs to `openid`, or was credited for
+/// `openid` before, or when the store fails.
+fn credit_inviter(settings: &Settings, openid: &str, code: &str) -> Option<Vec<Directive>> {
     let inviter = match kv::get_bytes(&format!("inviter/{code}")) {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        Ok(None) => return Vec::new(),
+        Ok(None) => return None,
         Err(error) => {
             log::error_with("failed to read the invite code", &error);
-            return Vec::new();
+            return None;
         }
     };
     if inviter == openid {
-        return Vec::new();
+        return None;
     }
     match kv::set_if_absent_bytes(&format!("credited/{openid}"), code.as_bytes(), None) {
         Ok(true) => {}
-        Ok(false) => return Vec::new(),
+        Ok(false) => return None,
         Err(error) => {
             log::error_with("failed to record the credit", &error);
-            return Vec::new();
+            return None;
         }
     }
     let count = match kv::increment(&format!("invites/{code}"), 1) {
         Ok(count) => count,
         Err(error) => {
             log::error_with("failed to count the invite", &error);
-            return Vec::new();
+            return None;
         }
     };
 
@@ -122,7 +136,7 @@ fn credit(settings: &Settings, openid: &str, code: &str) -> Vec<Directive> {
             CustomMessage::text(text),
         ));
     }
-    directives
+    Some(directives)
 }
 
 wxhost_plugin::export_plugin!(ReferralPlugin);
