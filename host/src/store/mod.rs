@@ -8,6 +8,7 @@
 mod checkpoint;
 mod group;
 mod kv;
+mod prune;
 mod replies;
 mod shared;
 
@@ -67,13 +68,14 @@ pub struct Store {
 
 impl Store {
     /// Opens (and creates if needed) the database file at `path`, and
-    /// starts its checkpoint thread.
+    /// starts its pruning and checkpoint threads.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let connection = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
         let store = Store::init(connection)?;
+        prune::spawn(Arc::downgrade(&store.db));
         if checkpoint::spawn(path, Arc::downgrade(&store.db)) {
             store.db().connection.pragma_update(
                 None,
@@ -99,6 +101,7 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(prune::SCHEMA)?;
         connection.execute_batch(crate::outbox::SCHEMA)?;
         for schema in crate::services::schema() {
             connection.execute_batch(schema)?;
@@ -119,17 +122,5 @@ impl Store {
     /// Identifies this database handle and its clones within the process.
     fn id(&self) -> usize {
         Arc::as_ptr(&self.db) as usize
-    }
-
-    /// Deletes expired kv entries and replies; returns how many rows went.
-    pub fn prune_expired(&self, now_secs: u64) -> Result<usize, StoreError> {
-        let connection = self.lock();
-        let now = now_secs as i64;
-        let kv = connection.execute(
-            "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-            [now],
-        )?;
-        let replies = connection.execute("DELETE FROM replies WHERE expires_at <= ?1", [now])?;
-        Ok(kv + replies)
     }
 }
