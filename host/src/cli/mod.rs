@@ -10,6 +10,7 @@ pub mod plugin;
 mod replay;
 mod simulate;
 pub mod stats;
+mod thp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config } => {
             let loaded = Config::load(&config)?;
             crate::logging::init(loaded.server.log_format == "json");
+            thp::disable_transparent_huge_pages();
             crate::app::serve_reloadable(loaded, Some(config)).await
         }
         Command::Check { config } => {
