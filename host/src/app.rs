@@ -77,8 +77,9 @@ impl Host {
         let runtime = Arc::new(runtime);
 
         let artifact_dir = config.artifact_dir();
+        let compile_timeout = Duration::from_secs(config.reload.compile_timeout_secs);
         let cache = match ArtifactCache::open(&artifact_dir) {
-            Ok(cache) => Some(cache),
+            Ok(cache) => Some(cache.with_compile_timeout(compile_timeout)),
             Err(err) => {
                 tracing::warn!(
                     dir = %artifact_dir.display(),

@@ -33,6 +33,8 @@ mod self_check;
 /// A host on an ephemeral port and a client that plays WeChat.
 mod support;
 
+/// Plugins compiled in a `compile-plugin` child process.
+mod child_compile;
 /// Plugin files and the config replaced while callbacks flow.
 mod hot_reload;
 /// Admin calls, configs and plugin files for the lifecycle tests.

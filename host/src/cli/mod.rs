@@ -1,5 +1,6 @@
 //! The `wxhost` command line.
 
+mod compile_plugin;
 mod demo_qa;
 mod fake;
 mod import;
@@ -9,6 +10,7 @@ pub mod plugin;
 mod replay;
 mod simulate;
 pub mod stats;
+mod thp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,11 +62,19 @@ enum Command {
     Menu(menu::MenuArgs),
     /// Convert rules from WeChat's admin panel into plugin config.
     Import(import::ImportArgs),
+    /// Compile the component on stdin for the host that started this
+    /// process (internal).
+    #[command(hide = true)]
+    CompilePlugin(compile_plugin::CompilePluginArgs),
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    crate::runtime::enable_child_compilation();
     let cli = Cli::parse();
+    if let Command::CompilePlugin(args) = &cli.command {
+        return compile_plugin_main(args);
+    }
     if !matches!(cli.command, Command::Serve { .. }) {
         exit_quietly_on_closed_stdout();
     }
@@ -81,6 +91,18 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(run(cli.command));
     crate::logging::flush();
     match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `compile-plugin` without an async runtime, whose worker threads
+/// it does not need.
+fn compile_plugin_main(args: &compile_plugin::CompilePluginArgs) -> ExitCode {
+    match compile_plugin::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -106,6 +128,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config } => {
             let loaded = Config::load(&config)?;
             crate::logging::init(loaded.server.log_format == "json");
+            thp::disable_transparent_huge_pages();
             crate::app::serve_reloadable(loaded, Some(config)).await
         }
         Command::Check { config } => {
@@ -148,5 +171,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
             menu::run(args).await
         }
         Command::Import(args) => import::run(&args),
+        Command::CompilePlugin(args) => compile_plugin::run(&args),
     }
 }

@@ -26,6 +26,9 @@ pub const DEFAULT_CANARY_WINDOW_SECS: u64 = 60;
 pub const DEFAULT_CANARY_MIN_CALLS: u32 = 10;
 /// Default `reload.poll_interval_ms`.
 pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
+/// Default `reload.compile_timeout_secs`. Compiling a componentize-py
+/// component takes seconds; this leaves room for a busy machine.
+pub const DEFAULT_COMPILE_TIMEOUT_SECS: u64 = 300;
 
 /// `plugins[].on_fault`: what the callback gets when the plugin faults
 /// or its breaker is open.
@@ -111,6 +114,9 @@ pub struct ReloadConfig {
     /// Directory of precompiled components. Default: `wxhost-artifacts`
     /// in the directory of `store.path`.
     pub artifact_dir: Option<PathBuf>,
+    /// Time the child process that compiles one plugin component may run
+    /// before it is killed and the load fails, in seconds.
+    pub compile_timeout_secs: u64,
 }
 
 impl Default for ReloadConfig {
@@ -119,6 +125,7 @@ impl Default for ReloadConfig {
             watch: true,
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
             artifact_dir: None,
+            compile_timeout_secs: DEFAULT_COMPILE_TIMEOUT_SECS,
         }
     }
 }
@@ -155,6 +162,13 @@ pub(super) fn validate_reload(config: &Config, problems: &mut Problems) {
         problems.add(
             "reload.poll_interval_ms",
             format!("{interval} is out of range; use 50 to 60000"),
+        );
+    }
+    let compile_timeout = config.reload.compile_timeout_secs;
+    if !(1..=3600).contains(&compile_timeout) {
+        problems.add(
+            "reload.compile_timeout_secs",
+            format!("{compile_timeout} is out of range; use 1 to 3600"),
         );
     }
     if let Some(recording) = &config.recording
@@ -354,6 +368,7 @@ percent = 10
         let text = r#"
 [reload]
 poll_interval_ms = 10
+compile_timeout_secs = 0
 
 [[plugins]]
 name = "echo"
@@ -378,6 +393,7 @@ max_fault_rate = 0
             listed,
             [
                 "reload.poll_interval_ms: 10 is out of range; use 50 to 60000",
+                "reload.compile_timeout_secs: 0 is out of range; use 1 to 3600",
                 "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
                 "plugins[0].fallback_reply: on_fault = \"fallback\" needs a non-empty fallback_reply text",
                 "plugins[0].breaker.failures: must be at least 1",

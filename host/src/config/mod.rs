@@ -28,8 +28,8 @@ pub use fetch::{AllowEntry, FetchConfig};
 pub use lifecycle::{
     BreakerConfig, CanaryConfig, DEFAULT_BREAKER_COOL_DOWN_MS, DEFAULT_BREAKER_FAILURES,
     DEFAULT_CANARY_MAX_FAULT_RATE, DEFAULT_CANARY_MIN_CALLS, DEFAULT_CANARY_WINDOW_SECS,
-    DEFAULT_MAX_BINARY_BYTES, DEFAULT_POLL_INTERVAL_MS, FailurePolicy, RecordingConfig,
-    ReloadConfig, ShadowConfig,
+    DEFAULT_COMPILE_TIMEOUT_SECS, DEFAULT_MAX_BINARY_BYTES, DEFAULT_POLL_INTERVAL_MS,
+    FailurePolicy, RecordingConfig, ReloadConfig, ShadowConfig,
 };
 pub use menu::{
     ConditionalMenuConfig, IdValue, MENU_BUTTON_TYPES, MatchRuleConfig, MenuButtonConfig,

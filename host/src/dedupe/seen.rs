@@ -48,6 +48,11 @@ impl Bloom {
     fn may_contain(&self, key: &str) -> bool {
         Bloom::positions(key).all(|position| self.bits[position / 64] & (1 << (position % 64)) != 0)
     }
+
+    /// Removes every key, keeping the bit array's allocation.
+    fn clear(&mut self) {
+        self.bits.fill(0);
+    }
 }
 
 /// Keys stored during the current and the previous period.
@@ -70,9 +75,13 @@ impl SeenKeys {
         }
     }
 
+    /// Starts a new period when the current one has ended: the current
+    /// filter becomes the previous one, and the previous one is cleared in
+    /// place to become the current one, so rotation allocates nothing.
     fn rotate(&mut self, now_secs: u64) {
         if now_secs >= self.period_started + self.period_secs {
-            self.previous = std::mem::replace(&mut self.current, Bloom::new());
+            std::mem::swap(&mut self.current, &mut self.previous);
+            self.current.clear();
             self.period_started = now_secs;
         }
     }
@@ -104,6 +113,26 @@ mod tests {
         assert!(seen.may_contain("demo|u1|m1", 1_300));
         // After a second rotation it is gone.
         assert!(!seen.may_contain("demo|u1|m1", 1_600));
+    }
+
+    #[test]
+    fn rotation_reuses_bit_array() {
+        let mut seen = SeenKeys::new(300, 0);
+        seen.insert("old", 0);
+        seen.rotate(300);
+        seen.insert("new", 300);
+        let reused = seen.previous.bits.as_ptr();
+        let capacity = seen.previous.bits.capacity();
+        assert!(seen.previous.bits.iter().any(|word| *word != 0));
+
+        seen.rotate(600);
+
+        assert_eq!(seen.current.bits.as_ptr(), reused);
+        assert_eq!(seen.current.bits.capacity(), capacity);
+        assert_eq!(seen.current.bits.len(), FILTER_BITS / 64);
+        assert!(seen.current.bits.iter().all(|word| *word == 0));
+        assert!(!seen.may_contain("old", 600));
+        assert!(seen.may_contain("new", 600));
     }
 
     #[test]

@@ -148,6 +148,10 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
         old.artifact_dir() != new.artifact_dir(),
     );
     check(
+        "reload.compile_timeout_secs",
+        old.reload.compile_timeout_secs != new.reload.compile_timeout_secs,
+    );
+    check(
         "outbox",
         format!("{:?}", old.outbox) != format!("{:?}", new.outbox),
     );

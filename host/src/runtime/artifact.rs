@@ -25,10 +25,16 @@ use crate::services::Services;
 /// The wasmtime release the host is built with, part of every cache key.
 const WASMTIME_VERSION: &str = "48.0.10";
 
-/// A directory of precompiled components written by this host.
+/// Default [`ArtifactCache::compile_timeout`]: 300 s.
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A directory of precompiled components written by this host, and how
+/// components are compiled into it.
 #[derive(Debug, Clone)]
 pub struct ArtifactCache {
     dir: PathBuf,
+    compile_timeout: Duration,
+    compiler: Option<PathBuf>,
 }
 
 /// The source of a loaded component and its load time.
@@ -51,12 +57,39 @@ impl ArtifactCache {
         builder.create(dir)?;
         Ok(ArtifactCache {
             dir: dir.to_owned(),
+            compile_timeout: DEFAULT_COMPILE_TIMEOUT,
+            compiler: None,
         })
+    }
+
+    /// Sets the time a compiler process may run before it is killed and
+    /// the load fails.
+    pub fn with_compile_timeout(mut self, timeout: Duration) -> ArtifactCache {
+        self.compile_timeout = timeout;
+        self
+    }
+
+    /// Compiles in child processes of `exe` instead of the current
+    /// executable. `exe compile-plugin` must behave like the one of the
+    /// `wxhost` command line. For tests that embed the host.
+    #[doc(hidden)]
+    pub fn with_compiler(mut self, exe: PathBuf) -> ArtifactCache {
+        self.compiler = Some(exe);
+        self
     }
 
     /// Returns the directory of the cache.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Returns the time a compiler process may run.
+    pub fn compile_timeout(&self) -> Duration {
+        self.compile_timeout
+    }
+
+    pub(super) fn compiler(&self) -> Option<&Path> {
+        self.compiler.as_deref()
     }
 
     fn file_for(&self, runtime: &PluginRuntime, content_hash: &str) -> PathBuf {
@@ -76,6 +109,14 @@ impl PluginRuntime {
     /// Loads `wasm` as the plugin `name` like [`PluginRuntime::load`], but
     /// reads the compiled code from `cache` when an earlier load wrote it,
     /// and writes it there after a compilation.
+    ///
+    /// With a cache, the compilation runs in a child process of the
+    /// `wxhost` executable (`wxhost compile-plugin`), which exits with the
+    /// memory the compiler used. A child that runs longer than the cache's
+    /// compile timeout is killed and the load fails with
+    /// [`Error::CompileTimeout`]. Without a cache, or in a program that
+    /// has no `compile-plugin` subcommand, the compilation runs on the
+    /// calling thread, and the first one logs a warning.
     ///
     /// A cache file that cannot be read or written is logged and bypassed,
     /// so the cache never makes a load fail that would succeed without it.
@@ -107,43 +148,20 @@ impl PluginRuntime {
             }
         }
 
-        let compile_error = |source: wasmtime::Error| Error::Compile {
-            name: name.to_owned(),
-            source: source.into(),
-        };
-        let component = match file.as_deref() {
-            Some(file) => {
-                let bytes = self
-                    .engine
-                    .precompile_component(wasm)
-                    .map_err(compile_error)?;
-                if let Err(err) = write_atomically(file, &bytes) {
-                    tracing::warn!(
-                        plugin = %name,
-                        file = %file.display(),
-                        error = %err,
-                        "failed to write the compiled component to the cache"
-                    );
-                }
-                // SAFETY: see `deserialize`; these bytes come straight from
-                // `precompile_component` on this engine.
-                unsafe { Component::deserialize(&self.engine, &bytes) }.map_err(compile_error)?
-            }
-            None => Component::new(&self.engine, wasm).map_err(compile_error)?,
-        };
-        super::engine::release_compile_memory();
+        let target = cache.zip(file.as_deref());
+        let component = self.compile(name, wasm, &content_hash, target)?;
         let plugin = self.link(name, component, content_hash, settings)?;
         Ok((plugin, LoadSource::Compiled(started.elapsed())))
     }
 
-    fn deserialize(&self, file: &Path) -> wasmtime::Result<Component> {
+    pub(super) fn deserialize(&self, file: &Path) -> wasmtime::Result<Component> {
         // SAFETY: `Component::deserialize_file` trusts the file to be
         // machine code that wasmtime wrote, because it maps and runs it
-        // without verification. Only `load_cached` of this host writes
-        // files here, from `precompile_component`, into a directory it
-        // created with mode 0700. The name includes the wasmtime version
-        // and the engine settings, and wasmtime checks both again in the
-        // file's header. Whoever can write that directory can already
+        // without verification. Only this host writes files here, from
+        // `precompile_component` in-process or in its own `compile-plugin`
+        // child, into a directory it created with mode 0700. The name
+        // includes the wasmtime version and the engine settings, and
+        // wasmtime checks both again in the file's header. Whoever can write that directory can already
         // replace the plugins and the database next to it.
         unsafe { Component::deserialize_file(&self.engine, file) }
     }
@@ -165,7 +183,7 @@ impl Plugin {
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into
 /// place, so a reader never sees a partial file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
     let mut file = std::fs::File::create(&temporary)?;
     file.write_all(bytes)?;

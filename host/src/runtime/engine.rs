@@ -220,6 +220,20 @@ impl PluginRuntime {
     }
 }
 
+/// Compiles `wasm` with an engine configured like the runtime of `config`
+/// and returns the serialized component, which
+/// [`PluginRuntime::load_cached`] of such a runtime reads back. This is the
+/// work of the `wxhost compile-plugin` child process.
+///
+/// Fails with [`Error::Engine`] when the engine cannot be created and with
+/// [`Error::Precompile`] when the bytes are not a valid component.
+pub fn precompile_component(config: &RuntimeConfig, wasm: &[u8]) -> Result<Vec<u8>, Error> {
+    let engine = Engine::new(&engine_config(config)).map_err(Error::engine)?;
+    engine
+        .precompile_component(wasm)
+        .map_err(|source| Error::Precompile(source.into()))
+}
+
 fn engine_config(config: &RuntimeConfig) -> Config {
     let instances = config.max_instances;
     let mut pool = PoolingAllocationConfig::default();

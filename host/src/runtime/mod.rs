@@ -14,6 +14,8 @@
 
 mod artifact;
 mod bindings;
+mod compile;
+mod compile_child;
 mod convert;
 mod engine;
 mod fault;
@@ -32,10 +34,11 @@ mod wasi;
 
 use crate::protocol::reply::Reply;
 
-pub use artifact::{ArtifactCache, LoadSource};
+pub use artifact::{ArtifactCache, DEFAULT_COMPILE_TIMEOUT, LoadSource};
+pub use compile_child::{COMPILE_SUBCOMMAND, enable_child_compilation};
 pub use engine::{
     DEFAULT_EPOCH_TICK_MS, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY_BYTES, PluginRuntime,
-    PoolTuning, RuntimeConfig,
+    PoolTuning, RuntimeConfig, precompile_component,
 };
 pub use fault::PluginFault;
 pub use host_api::PLUGIN_LOG_TARGET;
@@ -88,6 +91,20 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The compiler process ran longer than the artifact cache's compile
+    /// timeout and was killed.
+    #[error(
+        "failed to compile plugin {name}: the compiler process timed out after {} and was killed; raise reload.compile_timeout_secs if the component is large or the machine is busy",
+        compile_child::format_timeout(.timeout)
+    )]
+    CompileTimeout {
+        name: String,
+        timeout: std::time::Duration,
+    },
+    /// The bytes given to [`precompile_component`] are not a valid
+    /// component for the engine.
+    #[error("the component does not compile")]
+    Precompile(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The component imports something the host does not provide.
     #[error("failed to link plugin {name}: it imports something the host does not provide")]
     Link {

@@ -126,7 +126,7 @@ impl Reloader {
 /// Returns `component` with a custom section carrying `number` appended.
 /// A custom section may follow the last section of a component, and the
 /// runtime ignores its contents.
-fn with_custom_section(component: &[u8], number: u32) -> Vec<u8> {
+pub fn with_custom_section(component: &[u8], number: u32) -> Vec<u8> {
     let mut content = Vec::new();
     leb128(&mut content, SECTION_NAME.len());
     content.extend_from_slice(SECTION_NAME.as_bytes());
