@@ -68,7 +68,12 @@ async fn url_verification_echoes_echostr() {
 
     // The same request shape works for an account in safe mode.
     assert_eq!(host.client("strict").get_raw(good).await.status, 200);
-    assert_eq!(host.client("nobody").get_raw(good).await.status, 404);
+    let unknown = host.client("nobody").get_raw(good).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.text(),
+        "unknown account \"nobody\": the URL path must be /wechat/NAME with the name of an [[accounts]] entry"
+    );
 }
 
 #[tokio::test]

@@ -67,11 +67,15 @@ struct ServeProcess {
 }
 
 impl ServeProcess {
+    /// Starts `serve` in the config's directory with a relative config
+    /// path, as `scripts/demo.sh` does, so every path in the config is
+    /// relative to the working directory too.
     fn start(config: &Path, log: &Path) -> ServeProcess {
         let log_file = std::fs::File::create(log).expect("create the host log");
         let child = Command::new(env!("CARGO_BIN_EXE_wxhost-cli"))
             .args(["serve", "--config"])
-            .arg(config)
+            .arg(config.file_name().expect("config file name"))
+            .current_dir(config.parent().expect("config directory"))
             .env("RUST_LOG", "wxhost=info")
             .stdout(Stdio::null())
             .stderr(log_file)

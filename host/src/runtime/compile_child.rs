@@ -114,9 +114,15 @@ pub(super) fn run_compiler(
     output: &Path,
     timeout: Duration,
 ) -> Result<(), ChildError> {
+    // The child runs in the output's directory, where a relative output
+    // path would resolve a second time.
+    let output = std::path::absolute(output).map_err(|source| ChildError::Spawn {
+        exe: exe.to_owned(),
+        source,
+    })?;
     let working_dir = output.parent().unwrap_or(Path::new("/"));
     let mut child = Command::new(exe)
-        .args(compiler_arguments(config, output))
+        .args(compiler_arguments(config, &output))
         .env_clear()
         .current_dir(working_dir)
         .process_group(0)

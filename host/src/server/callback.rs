@@ -31,7 +31,7 @@ pub async fn verify_url(
 ) -> Response {
     let live = state.live();
     let Some(account) = live.accounts.get(&account) else {
-        return unknown_account();
+        return unknown_account(&account);
     };
     let query = CallbackQuery::from(&params);
     match envelope::verify_url(&query, &account.keys.token) {
@@ -64,7 +64,7 @@ pub async fn handle_callback(
     // callback, so a reload never changes them midway.
     let live = state.live();
     let Some(account) = live.accounts.get(&account).cloned() else {
-        return unknown_account();
+        return unknown_account(&account);
     };
 
     // Verify the signatures, decrypt and parse.
@@ -250,8 +250,14 @@ fn rejected(account: &str, err: &CallbackError) -> Response {
     (status, status.canonical_reason().unwrap_or("rejected")).into_response()
 }
 
-fn unknown_account() -> Response {
-    (StatusCode::NOT_FOUND, "unknown account").into_response()
+fn unknown_account(name: &str) -> Response {
+    let name: String = name.chars().take(64).collect();
+    tracing::warn!(account = %name.escape_debug(), "callback for an unknown account; the URL path must name an [[accounts]] entry");
+    let message = format!(
+        "unknown account {:?}: the URL path must be /wechat/NAME with the name of an [[accounts]] entry",
+        name
+    );
+    (StatusCode::NOT_FOUND, message).into_response()
 }
 
 /// Returns the current Unix time in seconds.
