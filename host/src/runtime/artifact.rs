@@ -161,8 +161,9 @@ impl PluginRuntime {
         // `precompile_component` in-process or in its own `compile-plugin`
         // child, into a directory it created with mode 0700. The name
         // includes the wasmtime version and the engine settings, and
-        // wasmtime checks both again in the file's header. Whoever can write that directory can already
-        // replace the plugins and the database next to it.
+        // wasmtime checks both again in the file's header. A user who can
+        // write that directory can already replace the plugins and the
+        // database next to it.
         unsafe { Component::deserialize_file(&self.engine, file) }
     }
 }

@@ -321,8 +321,8 @@ mod tests {
         wait.recv().expect("writer began");
 
         // A read-then-write transaction that started before the other
-        // writer's commit could not upgrade to a write; this one waits
-        // for the lock and then counts on top of the committed row.
+        // writer's commit could not upgrade to a write. This one waits
+        // for the lock, so it counts on top of the committed row.
         let periods = [("d:1".to_owned(), 9)];
         assert_eq!(store.try_count("main", "/a", &periods)?, None);
         writer.join().expect("writer thread")?;

@@ -97,8 +97,8 @@ impl Database for OwnConnection {
     ) -> Result<(), StoreError> {
         let mut conn = self.guard();
         // A deferred transaction that reads and then writes fails at once
-        // with SQLITE_BUSY when another connection wrote in between; the
-        // busy timeout applies only to an immediate one.
+        // with SQLITE_BUSY when another connection wrote in between. The
+        // busy timeout applies only to an immediate transaction.
         let transaction = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         work(&transaction)?;
         transaction.commit()?;
