@@ -112,13 +112,15 @@ impl Rules {
         let enabled = table.get_or("default_reply_enabled", true)?;
         let default_reply = table.get("default_reply")?.filter(|_| enabled);
         let max_replies: usize = table.get_or("max_replies", DEFAULT_MAX_REPLIES)?;
-        Ok(Self {
+        let rules = Self {
             groups,
             default_reply,
             fold: table.get_or("fold", true)?,
             selection: table.get_or_default("match_groups")?,
             max_replies: max_replies.max(1),
-        })
+        };
+        table.deny_unread()?;
+        Ok(rules)
     }
 
     /// Returns one problem per `regex` phrase that does not compile, naming

@@ -39,7 +39,7 @@ pub struct Slots<'a> {
 impl Settings {
     /// Reads the settings from `table`. Fails on the first invalid value.
     pub fn load(table: &Table) -> Result<Settings, ConfigError> {
-        Ok(Settings {
+        let settings = Settings {
             clicks: table.get_or_default("clicks")?,
             unknown_click: table.get("unknown_click")?,
             scancode_waitmsg: table
@@ -47,7 +47,9 @@ impl Settings {
             pic: table.get_or("pic", DEFAULT_PIC.to_owned())?,
             location_select: table.get_or("location_select", DEFAULT_LOCATION_SELECT.to_owned())?,
             answers: table.get_or_default("answers")?,
-        })
+        };
+        table.deny_unread()?;
+        Ok(settings)
     }
 
     /// Returns the reply to a click on `key`.
@@ -97,6 +99,19 @@ pub fn fill(template: &str, slots: &Slots<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_key_is_rejected() {
+        let table = Table::from_pairs([("click", r#"{"TODAY": {"text": "今日推荐"}}"#)]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(error.key(), "click");
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown config key `click`: did you mean `clicks`?"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn settings_defaults_and_clicks() {

@@ -18,12 +18,14 @@ impl Settings {
     /// Reads the settings from `table`. Fails when `url` is missing or a
     /// value is invalid.
     pub fn load(table: &Table) -> Result<Settings, ConfigError> {
-        Ok(Settings {
+        let settings = Settings {
             url: table.require("url")?,
             timeout_ms: table.get("timeout_ms")?,
             fallback: table.get("fallback")?,
             no_answer: table.get("no_answer")?,
-        })
+        };
+        table.deny_unread()?;
+        Ok(settings)
     }
 }
 
@@ -118,6 +120,19 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "missing config value `url`: set `url` in the plugin's config table"
+        );
+    }
+
+    #[test]
+    fn misspelt_key_is_rejected() {
+        let table = Table::from_pairs([
+            ("url", r#""http://127.0.0.1:9200/ask""#),
+            ("timeout", "800"),
+        ]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown config key `timeout`: did you mean `timeout_ms`? this plugin reads `fallback`, `no_answer`, `timeout_ms`, `url`; rename or remove `timeout` in the plugin's config table"
         );
     }
 

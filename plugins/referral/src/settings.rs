@@ -57,6 +57,7 @@ impl Settings {
             scan_reply: table.get("scan_reply")?,
             error_reply: table.get("error_reply")?,
         };
+        table.deny_unread()?;
         if settings.scene_prefix.is_empty() {
             return Err(ConfigError::invalid("scene_prefix", "must not be empty"));
         }
@@ -91,6 +92,19 @@ mod tests {
         assert!(!settings.is_keyword("邀请码"));
         assert_eq!(settings.expire_seconds, DEFAULT_EXPIRE_SECONDS);
         assert_eq!(settings.fallback_article.title, "Your invite code");
+    }
+
+    #[test]
+    fn misspelt_key_is_rejected() {
+        let table = Table::from_pairs([("keyword", r#"["邀请"]"#)]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(error.key(), "keyword");
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown config key `keyword`: did you mean `keywords`?"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! Every error names the key and says how to fix it, for example
 //! ``missing config value `url`: set `url` in the plugin's config table``.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -31,6 +32,13 @@ pub enum ConfigError {
         /// Description of the problem: the `serde_json` error message or the rule.
         message: String,
     },
+    /// A key that the plugin never read, most often a misspelt one.
+    Unknown {
+        /// The key as the config table spells it.
+        key: String,
+        /// The keys the plugin read, sorted.
+        known: Vec<String>,
+    },
 }
 
 impl ConfigError {
@@ -46,7 +54,7 @@ impl ConfigError {
     /// Returns the key whose value is missing or invalid.
     pub fn key(&self) -> &str {
         match self {
-            Self::Missing { key } | Self::Invalid { key, .. } => key,
+            Self::Missing { key } | Self::Invalid { key, .. } | Self::Unknown { key, .. } => key,
         }
     }
 }
@@ -62,6 +70,18 @@ impl fmt::Display for ConfigError {
                 f,
                 "invalid config value `{key}`: {message}; fix `{key}` in the plugin's config table"
             ),
+            Self::Unknown { key, known } => {
+                write!(f, "unknown config key `{key}`: ")?;
+                if let Some(close) = closest(key, known) {
+                    write!(f, "did you mean `{close}`? ")?;
+                }
+                let known: Vec<String> = known.iter().map(|name| format!("`{name}`")).collect();
+                write!(
+                    f,
+                    "this plugin reads {}; rename or remove `{key}` in the plugin's config table",
+                    known.join(", ")
+                )
+            }
         }
     }
 }
@@ -69,9 +89,19 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every value of the plugin's config table, as JSON text by key.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// The table remembers which keys the plugin asked for, so that
+/// [`Table::deny_unread`] can reject a key that nothing reads.
+#[derive(Debug, Clone, Default)]
 pub struct Table {
     values: BTreeMap<String, String>,
+    read: RefCell<BTreeSet<String>>,
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
 }
 
 impl Table {
@@ -91,7 +121,10 @@ impl Table {
             .into_iter()
             .map(|(key, value)| (key.into(), value.into()))
             .collect();
-        Self { values }
+        Self {
+            values,
+            read: RefCell::default(),
+        }
     }
 
     /// Returns the value under `key` deserialized as `T`, or `None` when
@@ -125,7 +158,23 @@ impl Table {
 
     /// Returns the JSON text under `key`, or `None` when the key is not set.
     pub fn json(&self, key: &str) -> Option<&str> {
+        self.read.borrow_mut().insert(key.to_owned());
         self.values.get(key).map(String::as_str)
+    }
+
+    /// Fails with [`ConfigError::Unknown`] on the first key, in sorted
+    /// order, that no `get`, `require` or `json` call has asked for. A
+    /// plugin calls it after reading all its settings, so a misspelt key
+    /// is a config error instead of a setting that silently does nothing.
+    pub fn deny_unread(&self) -> Result<(), ConfigError> {
+        let read = self.read.borrow();
+        match self.values.keys().find(|key| !read.contains(*key)) {
+            Some(key) => Err(ConfigError::Unknown {
+                key: key.clone(),
+                known: read.iter().cloned().collect(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Returns the keys that are set, sorted.
@@ -182,6 +231,37 @@ pub fn check<T>(load: impl FnOnce(&Table) -> Result<T, ConfigError>) -> Result<(
     load(&Table::load())
         .map(drop)
         .map_err(|error| vec![error.to_string()])
+}
+
+/// Returns the name in `known` nearest to `key`: one that starts with
+/// `key` or that `key` starts with, or one within two edits, or a third
+/// of the key's length for longer keys.
+fn closest<'a>(key: &str, known: &'a [String]) -> Option<&'a str> {
+    let limit = (key.chars().count() / 3).max(2);
+    known
+        .iter()
+        .map(|name| (edit_distance(key, name), name))
+        .filter(|(distance, name)| {
+            *distance <= limit || name.starts_with(key) || key.starts_with(name.as_str())
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name.as_str())
+}
+
+/// Returns the Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Returns serde_json's message without its " at line N column M" suffix:
@@ -267,6 +347,44 @@ mod tests {
                 .to_string()
                 .starts_with("invalid config value `max`: invalid type")
         );
+    }
+
+    #[test]
+    fn unread_key_is_rejected_with_suggestion() {
+        let table = Table::from_pairs([("greting", "\"hi\""), ("max", "3")]);
+        assert_eq!(table.get_or("max", 1u32).unwrap(), 3);
+        assert_eq!(table.get::<String>("greeting").unwrap(), None);
+        let error = table.deny_unread().unwrap_err();
+        assert_eq!(error.key(), "greting");
+        assert_eq!(
+            error.to_string(),
+            "unknown config key `greting`: did you mean `greeting`? this plugin reads `greeting`, `max`; rename or remove `greting` in the plugin's config table"
+        );
+    }
+
+    #[test]
+    fn unread_key_without_suggestion() {
+        let table = Table::from_pairs([("colour", "1")]);
+        assert_eq!(table.get::<u32>("url").unwrap(), None);
+        assert_eq!(
+            table.deny_unread().unwrap_err().to_string(),
+            "unknown config key `colour`: this plugin reads `url`; rename or remove `colour` in the plugin's config table"
+        );
+    }
+
+    #[test]
+    fn every_key_read_passes() {
+        let table = Table::from_pairs([("url", "\"http://127.0.0.1\"")]);
+        assert!(table.require::<String>("url").is_ok());
+        assert_eq!(table.deny_unread(), Ok(()));
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("greting", "greeting"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("邀请", "邀请码"), 1);
     }
 
     #[test]

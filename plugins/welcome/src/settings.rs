@@ -37,7 +37,7 @@ pub struct Settings {
 impl Settings {
     /// Reads every key from `table`. Fails on the first invalid value.
     pub fn load(table: &Table) -> Result<Settings, ConfigError> {
-        Ok(Settings {
+        let settings = Settings {
             new_follower_reply: table.get("new_follower_reply")?,
             returning_reply: table.get("returning_reply")?,
             scan_reply: table.get("scan_reply")?,
@@ -45,7 +45,9 @@ impl Settings {
             direct_channel: table.get_or("direct_channel", "direct".to_owned())?,
             other_channel: table.get_or("other_channel", "other".to_owned())?,
             count_channels: table.get_or("count_channels", true)?,
-        })
+        };
+        table.deny_unread()?;
+        Ok(settings)
     }
 
     /// Returns the first channel that lists `scene`, if any.
@@ -74,6 +76,19 @@ mod tests {
         {"name": "poster", "scenes": ["poster_*"], "new_follower_reply": {"text": "poster"}},
         {"name": "store", "scenes": ["store_1", "store_2"]}
     ]"#;
+
+    #[test]
+    fn misspelt_key_is_rejected() {
+        let table = Table::from_pairs([("scan_reploy", r#"{"text": "hi"}"#)]);
+        let error = Settings::load(&table).unwrap_err();
+        assert_eq!(error.key(), "scan_reploy");
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown config key `scan_reploy`: did you mean `scan_reply`?"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn defaults_without_config() {

@@ -31,6 +31,16 @@ fn texts(selection: &Selection<'_>) -> Vec<String> {
 }
 
 #[test]
+fn misspelt_key_is_rejected() {
+    let table = Table::from_pairs([("groups", GROUPS), ("max_reply", "2")]);
+    let error = Rules::parse(&table).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown config key `max_reply`: did you mean `max_replies`? this plugin reads `default_reply`, `default_reply_enabled`, `fold`, `groups`, `match_groups`, `max_replies`; rename or remove `max_reply` in the plugin's config table"
+    );
+}
+
+#[test]
 fn priority_order_wins() {
     let rules = rules(&[]);
     assert_eq!(texts(&rules.select("  价格表\n", 1)), ["high"]);
