@@ -303,11 +303,8 @@ fn check_file(config: &Config, mode: LoadMode, path: &Path, field: &str, problem
         return;
     }
     let resolved = config.resolve_path(path);
-    if !resolved.is_file() {
-        problems.add(
-            field,
-            format!("plugin file {} not found; fix the path", resolved.display()),
-        );
+    if let Some(problem) = super::validate::plugin_file_problem(&resolved, "fix the path") {
+        problems.add(field, problem);
     }
 }
 

@@ -12,6 +12,7 @@ mod fetch;
 mod lifecycle;
 mod menu;
 mod secret;
+mod types;
 mod validate;
 mod validate_api;
 
@@ -56,6 +57,7 @@ pub const DEFAULT_DEDUPE_TTL_SECS: u64 = 300;
 ///
 /// Defaults: `server.listen` is `127.0.0.1:8080`, `server.max_body_bytes`
 /// 65536, `server.reply_budget_ms` 3000, `server.dedupe_ttl_secs` 300,
+/// `server.max_timestamp_skew_secs` 0 (no check),
 /// `store.path` `wxhost.db` next to the config file, no consumers, no
 /// admin key (the admin endpoints return 404), the [`OutboxConfig`]
 /// defaults and no in-process fake.
@@ -104,6 +106,9 @@ pub struct ServerConfig {
     pub reply_budget_ms: u64,
     /// Time a finished reply is kept for WeChat's retries.
     pub dedupe_ttl_secs: u64,
+    /// Largest distance in seconds between a callback's `timestamp` and
+    /// the host's clock; 0 (the default) turns the check off.
+    pub max_timestamp_skew_secs: u64,
     /// Log format: `text` or `json`.
     pub log_format: String,
     /// Key for the pseudonyms that stand for openids in logs. Without it
@@ -119,6 +124,7 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             reply_budget_ms: DEFAULT_REPLY_BUDGET_MS,
             dedupe_ttl_secs: DEFAULT_DEDUPE_TTL_SECS,
+            max_timestamp_skew_secs: 0,
             log_format: "text".to_owned(),
             log_salt: None,
         }
@@ -336,9 +342,18 @@ impl Config {
         let mut config: Config = serde_ignored::deserialize(deserializer, |path| {
             unknown.push(field_path(&path));
         })
-        .map_err(|err| ConfigError::Syntax {
-            path: None,
-            message: err.to_string(),
+        .map_err(|err| {
+            // Name every misfit value at once where the table allows it;
+            // otherwise keep TOML's message with its line and column.
+            let problems = types::type_problems(text);
+            if problems.is_empty() {
+                ConfigError::Syntax {
+                    path: None,
+                    message: err.to_string(),
+                }
+            } else {
+                ConfigError::Invalid(problems)
+            }
         })?;
         config.base_dir = base_dir.to_owned();
         validate::validate(&config, mode, &unknown)?;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{AccountConfig, Config, LoadMode, PluginConfig, SecurityMode};
 use crate::protocol::crypto::AesKey;
@@ -168,6 +168,15 @@ fn validate_server(config: &Config, problems: &mut Problems) {
             ),
         );
     }
+    let skew = server.max_timestamp_skew_secs;
+    if skew != 0 && !(60..=86_400).contains(&skew) {
+        problems.add(
+            "server.max_timestamp_skew_secs",
+            format!(
+                "{skew} is out of range; use 0 (no check) or 60 to 86400, since WeChat's retries repeat the first timestamp"
+            ),
+        );
+    }
     if !matches!(server.log_format.as_str(), "text" | "json") {
         problems.add(
             "server.log_format",
@@ -276,14 +285,13 @@ fn validate_plugin(
         );
     }
     let path = config.resolve_path(&plugin.path);
-    if mode == LoadMode::Strict && !path.is_file() {
-        problems.add(
-            format!("{field}.path"),
-            format!(
-                "plugin file {} not found; build the plugins first (see README) or fix the path",
-                path.display()
-            ),
-        );
+    if mode == LoadMode::Strict
+        && let Some(problem) = plugin_file_problem(
+            &path,
+            "build the plugins first (see README) or fix the path",
+        )
+    {
+        problems.add(format!("{field}.path"), problem);
     }
     for message_type in &plugin.messages {
         if !KNOWN_MESSAGE_TYPES.contains(&message_type.as_str()) {
@@ -379,10 +387,23 @@ pub(super) fn is_route_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Returns why `path` cannot be a plugin file, or `None` when it is a
+/// file. `fix` is the next step when nothing exists at `path`.
+pub(super) fn plugin_file_problem(path: &Path, fix: &str) -> Option<String> {
+    if path.is_file() {
+        None
+    } else if path.is_dir() {
+        Some(format!(
+            "{} is a directory; set the path of the plugin's .wasm file, such as target/wasm32-wasip2/plugin/NAME.wasm",
+            path.display()
+        ))
+    } else {
+        Some(format!("plugin file {} not found; {fix}", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     fn problems(text: &str) -> Vec<Problem> {
@@ -449,6 +470,26 @@ capabilities = ["network"]
             found[6].message,
             "plugin file /nonexistent/keyword.wasm not found; build the plugins first (see README) or fix the path"
         );
+    }
+
+    #[test]
+    fn directory_as_plugin_path_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let problem = plugin_file_problem(dir.path(), "fix the path").unwrap();
+        assert_eq!(
+            problem,
+            format!(
+                "{} is a directory; set the path of the plugin's .wasm file, such as target/wasm32-wasip2/plugin/NAME.wasm",
+                dir.path().display()
+            )
+        );
+        let file = dir.path().join("echo.wasm");
+        assert_eq!(
+            plugin_file_problem(&file, "fix the path").unwrap(),
+            format!("plugin file {} not found; fix the path", file.display())
+        );
+        std::fs::write(&file, b"\0asm").unwrap();
+        assert_eq!(plugin_file_problem(&file, "fix the path"), None);
     }
 
     #[test]

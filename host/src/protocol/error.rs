@@ -148,6 +148,18 @@ pub enum CallbackError {
     /// A plaintext callback reached an account that requires encryption.
     #[error("plaintext callback rejected because the account requires encryption")]
     PlaintextRejected,
+    /// `timestamp` is not a whole number of Unix seconds.
+    #[error("timestamp is not a whole number of Unix seconds")]
+    InvalidTimestamp,
+    /// `timestamp` lies outside `server.max_timestamp_skew_secs` of the
+    /// host's clock.
+    #[error(
+        "timestamp is {skew_secs} s away from the host's clock, beyond server.max_timestamp_skew_secs"
+    )]
+    StaleTimestamp {
+        /// The distance between `timestamp` and the host's clock.
+        skew_secs: u64,
+    },
 }
 
 impl CallbackError {
@@ -157,13 +169,43 @@ impl CallbackError {
     pub fn http_status(&self) -> u16 {
         match self {
             CallbackError::MissingParameter(_)
+            | CallbackError::InvalidTimestamp
             | CallbackError::Decrypt(_)
             | CallbackError::Xml(_) => 400,
             CallbackError::BadSignature
             | CallbackError::BadMsgSignature
             | CallbackError::AppIdMismatch
-            | CallbackError::PlaintextRejected => 403,
+            | CallbackError::PlaintextRejected
+            | CallbackError::StaleTimestamp { .. } => 403,
             CallbackError::EncryptionNotConfigured => 500,
+        }
+    }
+
+    /// Returns what an operator checks first when a real WeChat callback
+    /// fails this way, or `None` when the request itself is malformed.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CallbackError::BadSignature | CallbackError::BadMsgSignature => Some(
+                "check that the account's `token` equals the Token of the official account's server configuration",
+            ),
+            CallbackError::AppIdMismatch => Some(
+                "check that the account's `appid` is the AppID of the official account whose URL this is",
+            ),
+            CallbackError::Decrypt(_) => Some(
+                "check that the account's `encoding_aes_key` equals the EncodingAESKey of the server configuration",
+            ),
+            CallbackError::EncryptionNotConfigured => Some(
+                "set `encoding_aes_key` for the account, or switch the server configuration to plaintext mode",
+            ),
+            CallbackError::PlaintextRejected => Some(
+                "the account's `security` is `safe`: set the server configuration to safe mode, or set `security = \"any\"`",
+            ),
+            CallbackError::StaleTimestamp { .. } => Some(
+                "a replayed request, or a host clock that is off: check the clock against NTP, or raise `server.max_timestamp_skew_secs`",
+            ),
+            CallbackError::MissingParameter(_)
+            | CallbackError::InvalidTimestamp
+            | CallbackError::Xml(_) => None,
         }
     }
 }

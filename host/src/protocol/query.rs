@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use super::error::CallbackError;
+
 /// The query parameters of a callback request, after URL decoding.
 ///
 /// Empty values count as absent. `Debug` shows only which parameters are
@@ -63,6 +65,29 @@ impl CallbackQuery {
             .as_deref()
             .is_some_and(|kind| kind.eq_ignore_ascii_case("aes"));
         aes || self.msg_signature.is_some()
+    }
+
+    /// Fails when `timestamp` is more than `max_skew_secs` seconds away
+    /// from `now` (Unix seconds) in either direction. The signature does
+    /// not cover a plaintext body, so a captured query string could sign
+    /// any body. The window bounds how long such a capture stays usable.
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackError::MissingParameter`] without a `timestamp`,
+    /// [`CallbackError::InvalidTimestamp`] when it is not a number and
+    /// [`CallbackError::StaleTimestamp`] outside the window.
+    pub fn check_timestamp(&self, now: u64, max_skew_secs: u64) -> Result<(), CallbackError> {
+        let text = self
+            .timestamp
+            .as_deref()
+            .ok_or(CallbackError::MissingParameter("timestamp"))?;
+        let timestamp: u64 = text.parse().map_err(|_| CallbackError::InvalidTimestamp)?;
+        let skew_secs = now.abs_diff(timestamp);
+        if skew_secs > max_skew_secs {
+            return Err(CallbackError::StaleTimestamp { skew_secs });
+        }
+        Ok(())
     }
 }
 
@@ -141,6 +166,30 @@ mod tests {
         assert!(aes.is_encrypted());
         let signed = CallbackQuery::from_pairs([("msg_signature", "m")]);
         assert!(signed.is_encrypted());
+    }
+
+    #[test]
+    fn timestamp_window() {
+        let query = CallbackQuery::from_pairs([("timestamp", "1700000000")]);
+        assert_eq!(query.check_timestamp(1_700_000_300, 300), Ok(()));
+        assert_eq!(query.check_timestamp(1_699_999_700, 300), Ok(()));
+        assert_eq!(
+            query.check_timestamp(1_700_000_301, 300),
+            Err(CallbackError::StaleTimestamp { skew_secs: 301 })
+        );
+        assert_eq!(
+            query.check_timestamp(1_699_999_000, 300),
+            Err(CallbackError::StaleTimestamp { skew_secs: 1000 })
+        );
+        let words = CallbackQuery::from_pairs([("timestamp", "yesterday")]);
+        assert_eq!(
+            words.check_timestamp(1_700_000_000, 300),
+            Err(CallbackError::InvalidTimestamp)
+        );
+        assert_eq!(
+            CallbackQuery::default().check_timestamp(1_700_000_000, 300),
+            Err(CallbackError::MissingParameter("timestamp"))
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +35,9 @@ pub async fn verify_url(
         return unknown_account(&account);
     };
     let query = CallbackQuery::from(&params);
-    match envelope::verify_url(&query, &account.keys.token) {
+    let checked = envelope::verify_url(&query, &account.keys.token)
+        .and_then(|echostr| fresh(&live, &query).map(|()| echostr));
+    match checked {
         Ok(echostr) => {
             tracing::info!(account = %account.name, "url verification passed");
             (
@@ -57,9 +60,19 @@ pub async fn handle_callback(
     State(state): State<AppState>,
     Path(account): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
+    let body = match body {
+        Ok(body) => body,
+        Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
+            return too_large(&account, state.max_body_bytes);
+        }
+        Err(rejection) => {
+            tracing::warn!(error = %rejection, "failed to read the callback body");
+            return rejection.into_response();
+        }
+    };
     // One snapshot of the config and plugin versions for the whole
     // callback, so a reload never changes them midway.
     let live = state.live();
@@ -69,7 +82,9 @@ pub async fn handle_callback(
 
     // Verify the signatures, decrypt and parse.
     let query = CallbackQuery::from(&params);
-    let opened = match envelope::open_callback(&query, &body, &account.keys) {
+    let opened = match envelope::open_callback(&query, &body, &account.keys)
+        .and_then(|opened| fresh(&live, &query).map(|()| opened))
+    {
         Ok(opened) => opened,
         Err(err) => return rejected(&account.name, &err),
     };
@@ -244,10 +259,42 @@ fn log_done(
     );
 }
 
+/// Checks the request's `timestamp` against the host's clock when
+/// `server.max_timestamp_skew_secs` is set.
+fn fresh(live: &Live, query: &CallbackQuery) -> Result<(), CallbackError> {
+    match live.config.server.max_timestamp_skew_secs {
+        0 => Ok(()),
+        max_skew => query.check_timestamp(now_secs(), max_skew),
+    }
+}
+
+/// Builds the response to a callback that failed a check. The body and
+/// the log line name the check and, where one exists, what to compare in
+/// the config. Neither contains a value from the request or the config.
 fn rejected(account: &str, err: &CallbackError) -> Response {
     let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    tracing::warn!(account = %account, status = status.as_u16(), error = %err, "callback rejected");
-    (status, status.canonical_reason().unwrap_or("rejected")).into_response()
+    let hint = err.hint().unwrap_or("");
+    tracing::warn!(account = %account, status = status.as_u16(), error = %err, hint, "callback rejected");
+    let body = match err.hint() {
+        Some(hint) => format!("{err}; {hint}"),
+        None => err.to_string(),
+    };
+    (status, body).into_response()
+}
+
+/// Builds the 413 response to a callback whose body exceeds
+/// `server.max_body_bytes`, and logs it.
+fn too_large(account: &str, limit: usize) -> Response {
+    let account: String = account.chars().take(64).collect();
+    tracing::warn!(
+        account = %account.escape_debug(),
+        limit,
+        "callback rejected: body larger than server.max_body_bytes"
+    );
+    let message = format!(
+        "request body larger than {limit} bytes: raise `server.max_body_bytes` (1024 to 16777216) if WeChat sends callbacks this large"
+    );
+    (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
 }
 
 fn unknown_account(name: &str) -> Response {
