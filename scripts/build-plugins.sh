@@ -19,9 +19,12 @@ for manifest in plugins/*/Cargo.toml plugins/testing/*/Cargo.toml; do
         echo "skipping $(dirname "$manifest"): not a member of this workspace" >&2
         continue
     fi
+    # Only cdylib crates are components; a library such as the SDK is
+    # built as their dependency.
+    grep -q 'cdylib' "$manifest" || continue
     name=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)
     packages+=(-p "$name")
     count=$((count + 1))
 done
-echo "building $count plugins for wasm32-wasip2" >&2
+echo "building $count plugin components for wasm32-wasip2" >&2
 cargo build --profile plugin --target wasm32-wasip2 "${packages[@]}"

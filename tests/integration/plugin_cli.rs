@@ -164,8 +164,8 @@ fn run_reports_fault() {
     // The fault message ends with the panic message from stderr, which
     // spans lines, so the lines after it are found by content.
     assert!(lines.contains(&"reply: none; the host answers `success`"));
-    assert!(lines.contains(&"  directives: none of 8"));
-    assert!(lines.contains(&"  reply: none bytes of 16384 bytes"));
+    assert!(lines.contains(&"  directives: none returned (limit 8)"));
+    assert!(lines.contains(&"  reply: none returned (limit 16384 bytes)"));
 }
 
 #[test]

@@ -162,9 +162,14 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         let status = response.status();
         let reply = response.bytes().await?;
         println!(
-            "attempt {attempt}: HTTP {} in {} ms",
+            "attempt {attempt}: HTTP {} in {} ms{}",
             status.as_u16(),
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            if attempt > 1 {
+                " (the same callback again, as WeChat retries it: the host answers from its dedupe store and does not run the plugins)"
+            } else {
+                ""
+            }
         );
         print_reply(&reply, token.expose(), crypto.as_ref())?;
     }

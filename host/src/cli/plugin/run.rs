@@ -300,7 +300,6 @@ fn write_usage(
     usage: &CallUsage,
     limits: &PluginLimits,
 ) -> fmt::Result {
-    let or_none = |value: Option<usize>| value.map_or_else(|| "none".to_owned(), |v| v.to_string());
     writeln!(f, "usage:")?;
     writeln!(
         f,
@@ -318,16 +317,24 @@ fn write_usage(
         "  log: {} bytes of {} bytes, {} records dropped",
         usage.log_bytes, limits.max_log_bytes_per_call, usage.log_records_dropped
     )?;
-    writeln!(
-        f,
-        "  directives: {} of {}",
-        or_none(usage.directives),
-        limits.max_directives
-    )?;
-    writeln!(
-        f,
-        "  reply: {} bytes of {} bytes",
-        or_none(usage.reply_bytes),
-        limits.max_reply_bytes
-    )
+    match usage.directives {
+        Some(count) => writeln!(f, "  directives: {count} of {}", limits.max_directives)?,
+        None => writeln!(
+            f,
+            "  directives: none returned (limit {})",
+            limits.max_directives
+        )?,
+    }
+    match usage.reply_bytes {
+        Some(bytes) => writeln!(
+            f,
+            "  reply: {bytes} bytes of {} bytes",
+            limits.max_reply_bytes
+        ),
+        None => writeln!(
+            f,
+            "  reply: none returned (limit {} bytes)",
+            limits.max_reply_bytes
+        ),
+    }
 }
