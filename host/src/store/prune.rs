@@ -3,10 +3,14 @@
 //!
 //! A thread of its own deletes them once a second, in chunks of
 //! [`CHUNK_ROWS`] rows, and takes the store's lock for one chunk at a
-//! time, so a callback waits for at most one chunk's delete.
+//! time, so a callback waits for at most one chunk's delete. After a full
+//! chunk the thread sleeps as long as the chunk took, at least
+//! [`MIN_PAUSE`]. Without the pause it could take the lock back before
+//! the woken callbacks did, so a backlog of expired rows (from a burst of
+//! callbacks one TTL earlier) could hold them off for the whole pass.
 
 use std::sync::{Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::params;
 
@@ -18,6 +22,9 @@ const INTERVAL: Duration = Duration::from_secs(1);
 
 /// Rows one statement deletes at most.
 const CHUNK_ROWS: usize = 200;
+
+/// Minimum sleep between two full chunks.
+const MIN_PAUSE: Duration = Duration::from_millis(1);
 
 /// The partial index lets a pass find expired `kv` entries without
 /// scanning the entries that never expire.
@@ -44,6 +51,7 @@ impl Store {
         let mut deleted = 0;
         for statement in [DELETE_EXPIRED_KV, DELETE_EXPIRED_REPLIES] {
             loop {
+                let started = Instant::now();
                 let chunk = self
                     .lock()
                     .prepare_cached(statement)?
@@ -52,6 +60,7 @@ impl Store {
                 if chunk < CHUNK_ROWS {
                     break;
                 }
+                std::thread::sleep(started.elapsed().max(MIN_PAUSE));
             }
         }
         Ok(deleted)
