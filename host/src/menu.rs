@@ -10,12 +10,13 @@ pub enum MenuPushError {
     #[error("invalid menu ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
     Invalid(Vec<(String, String)>),
     /// WeChat rejected a call. `created` counts the menus already in place.
-    #[error("menu push failed after {created} of {total} menus: {source}")]
+    /// The message includes the API error, so it is not also a `source`
+    /// that an error chain would print a second time.
+    #[error("menu push failed after {created} of {total} menus: {error}")]
     Api {
         created: usize,
         total: usize,
-        #[source]
-        source: ApiError,
+        error: ApiError,
     },
 }
 
@@ -43,20 +44,20 @@ pub async fn push(client: &WeChatClient, menu: &MenuConfig) -> Result<Vec<String
     client
         .create_menu(&menu.default_menu())
         .await
-        .map_err(|source| MenuPushError::Api {
+        .map_err(|error| MenuPushError::Api {
             created: 0,
             total,
-            source,
+            error,
         })?;
     let mut ids = Vec::with_capacity(conditional.len());
     for (index, (buttons, rule)) in conditional.iter().enumerate() {
         let id = client
             .add_conditional_menu(buttons, rule)
             .await
-            .map_err(|source| MenuPushError::Api {
+            .map_err(|error| MenuPushError::Api {
                 created: 1 + index,
                 total,
-                source,
+                error,
             })?;
         ids.push(id);
     }

@@ -148,6 +148,42 @@ async fn compatible_mode_uses_the_ciphertext() {
 }
 
 #[tokio::test]
+async fn simulate_reports_rejection() {
+    let host = TestHost::start(&keyword_and_echo()).await;
+    let config = std::fs::read_to_string(&host.config_path).expect("read the host's config");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let wrong = dir.path().join("wrong-token.toml");
+    std::fs::write(&wrong, config.replace("fake:faketoken", "fake:wrongtoken"))
+        .expect("write the config");
+
+    let url = host.base_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wxhost-cli"))
+            .arg("simulate")
+            .arg("--config")
+            .arg(&wrong)
+            .args(["--url", &url, "--account", "demo", "text", "ping"])
+            .output()
+            .expect("run wxhost-cli simulate")
+    })
+    .await
+    .expect("simulate thread");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("attempt 1: HTTP 403"), "{stdout}");
+    assert!(
+        stdout.contains("rejected:\nsignature does not match; check that the account's `token`"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("the host rejected the callback with HTTP 403"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn safe_account_rejects_plaintext() {
     let host = TestHost::start(&keyword_and_echo()).await;
     let answer = host

@@ -171,6 +171,13 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 ""
             }
         );
+        if !status.is_success() {
+            println!("rejected:\n{}\n", String::from_utf8_lossy(&reply));
+            bail!(
+                "the host rejected the callback with HTTP {}; its reason is printed above",
+                status.as_u16()
+            );
+        }
         print_reply(&reply, token.expose(), crypto.as_ref())?;
     }
     Ok(())

@@ -303,7 +303,7 @@ fn check_file(config: &Config, mode: LoadMode, path: &Path, field: &str, problem
         return;
     }
     let resolved = config.resolve_path(path);
-    if let Some(problem) = super::validate::plugin_file_problem(&resolved, "fix the path") {
+    if let Some(problem) = super::validate::plugin_file_problem(&resolved, path, "fix the path") {
         problems.add(field, problem);
     }
 }

@@ -75,11 +75,32 @@ fn attempt(table: &Table, unknown: &mut Vec<String>) -> Result<(), Failure> {
     };
     // toml appends "\nin `key`" without array indices, so the tracked path replaces it.
     let text = error.to_string();
-    let message = text.lines().next().unwrap_or_default().to_owned();
+    let message = plain_types(text.lines().next().unwrap_or_default());
     Err(Failure {
         steps: track.path().iter().filter_map(Step::of).collect(),
         message,
     })
+}
+
+/// Replaces the Rust type names at the end of serde's "expected ..."
+/// with words an operator who does not write Rust reads.
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 8] = [
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number, 0 or more"),
+        ("expected u8", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected path string", "expected a path in quotes"),
+    ];
+    for (rust, plain) in NAMES {
+        if let Some(head) = message.strip_suffix(rust) {
+            return format!("{head}{plain}");
+        }
+    }
+    message.to_owned()
 }
 
 /// Returns the field name of serde's "missing field `name`" message.
@@ -214,8 +235,8 @@ colour = "blue"
         assert_eq!(
             listed(text),
             [
-                "server.max_body_bytes: invalid type: string \"big\", expected usize",
-                "server.dedupe_ttl_secs: invalid value: integer `-5`, expected u64",
+                "server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more",
+                "server.dedupe_ttl_secs: invalid value: integer `-5`, expected a whole number, 0 or more",
                 "accounts[0].appid: invalid type: integer `7`, expected a string",
                 "accounts[1].plugins: invalid type: string \"keyword\", expected a sequence",
                 "accounts[1].colour: unknown field; fix the spelling or remove it",
@@ -229,7 +250,7 @@ colour = "blue"
         let error = Config::parse(text, std::path::Path::new("/nonexistent")).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "invalid config (2 problems):\n  - server.max_body_bytes: invalid type: string \"big\", expected usize\n  - server.reply_budget_ms: invalid type: string \"3s\", expected u64"
+            "invalid config (2 problems):\n  - server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more\n  - server.reply_budget_ms: invalid type: string \"3s\", expected a whole number, 0 or more"
         );
     }
 
@@ -247,7 +268,7 @@ colour = "blue"
             [
                 "accounts[0].name: invalid type: integer `5`, expected a string",
                 "accounts[0]: missing field `appid`",
-                "store.path: invalid type: integer `9`, expected path string",
+                "store.path: invalid type: integer `9`, expected a path in quotes",
             ]
         );
     }

@@ -288,6 +288,7 @@ fn validate_plugin(
     if mode == LoadMode::Strict
         && let Some(problem) = plugin_file_problem(
             &path,
+            &plugin.path,
             "build the plugins first (see README) or fix the path",
         )
     {
@@ -387,15 +388,17 @@ pub(super) fn is_route_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Returns why `path` cannot be a plugin file, or `None` when it is a
-/// file. `fix` is the next step when nothing exists at `path`.
-pub(super) fn plugin_file_problem(path: &Path, fix: &str) -> Option<String> {
+/// Returns why `path` (resolved from `written`, the path as the config
+/// file spells it) cannot be a plugin file, or `None` when it is a file.
+/// `fix` is the next step when nothing exists at `path`.
+pub(super) fn plugin_file_problem(path: &Path, written: &Path, fix: &str) -> Option<String> {
     if path.is_file() {
         None
     } else if path.is_dir() {
         Some(format!(
-            "{} is a directory; set the path of the plugin's .wasm file, such as target/wasm32-wasip2/plugin/NAME.wasm",
-            path.display()
+            "{} is a directory; set the path of the plugin's .wasm file in it, such as {:?}",
+            path.display(),
+            written.join("NAME.wasm")
         ))
     } else {
         Some(format!("plugin file {} not found; {fix}", path.display()))
@@ -475,21 +478,22 @@ capabilities = ["network"]
     #[test]
     fn directory_as_plugin_path_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let problem = plugin_file_problem(dir.path(), "fix the path").unwrap();
+        let written = Path::new("../plugins");
+        let problem = plugin_file_problem(dir.path(), written, "fix the path").unwrap();
         assert_eq!(
             problem,
             format!(
-                "{} is a directory; set the path of the plugin's .wasm file, such as target/wasm32-wasip2/plugin/NAME.wasm",
+                "{} is a directory; set the path of the plugin's .wasm file in it, such as \"../plugins/NAME.wasm\"",
                 dir.path().display()
             )
         );
         let file = dir.path().join("echo.wasm");
         assert_eq!(
-            plugin_file_problem(&file, "fix the path").unwrap(),
+            plugin_file_problem(&file, written, "fix the path").unwrap(),
             format!("plugin file {} not found; fix the path", file.display())
         );
         std::fs::write(&file, b"\0asm").unwrap();
-        assert_eq!(plugin_file_problem(&file, "fix the path"), None);
+        assert_eq!(plugin_file_problem(&file, written, "fix the path"), None);
     }
 
     #[test]

@@ -154,11 +154,13 @@ pub enum CallbackError {
     /// `timestamp` lies outside `server.max_timestamp_skew_secs` of the
     /// host's clock.
     #[error(
-        "timestamp is {skew_secs} s away from the host's clock, beyond server.max_timestamp_skew_secs"
+        "timestamp is {skew_secs} s away from the host's clock, beyond server.max_timestamp_skew_secs = {max_skew_secs}"
     )]
     StaleTimestamp {
         /// The distance between `timestamp` and the host's clock.
         skew_secs: u64,
+        /// The configured maximum distance.
+        max_skew_secs: u64,
     },
 }
 
@@ -191,6 +193,7 @@ impl CallbackError {
             CallbackError::AppIdMismatch => Some(
                 "check that the account's `appid` is the AppID of the official account whose URL this is",
             ),
+            CallbackError::Decrypt(CryptoError::InvalidBase64) => None,
             CallbackError::Decrypt(_) => Some(
                 "check that the account's `encoding_aes_key` equals the EncodingAESKey of the server configuration",
             ),

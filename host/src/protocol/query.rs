@@ -85,7 +85,10 @@ impl CallbackQuery {
         let timestamp: u64 = text.parse().map_err(|_| CallbackError::InvalidTimestamp)?;
         let skew_secs = now.abs_diff(timestamp);
         if skew_secs > max_skew_secs {
-            return Err(CallbackError::StaleTimestamp { skew_secs });
+            return Err(CallbackError::StaleTimestamp {
+                skew_secs,
+                max_skew_secs,
+            });
         }
         Ok(())
     }
@@ -175,11 +178,22 @@ mod tests {
         assert_eq!(query.check_timestamp(1_699_999_700, 300), Ok(()));
         assert_eq!(
             query.check_timestamp(1_700_000_301, 300),
-            Err(CallbackError::StaleTimestamp { skew_secs: 301 })
+            Err(CallbackError::StaleTimestamp {
+                skew_secs: 301,
+                max_skew_secs: 300
+            })
         );
         assert_eq!(
             query.check_timestamp(1_699_999_000, 300),
-            Err(CallbackError::StaleTimestamp { skew_secs: 1000 })
+            Err(CallbackError::StaleTimestamp {
+                skew_secs: 1000,
+                max_skew_secs: 300
+            })
+        );
+        let stale = query.check_timestamp(1_700_000_301, 300).unwrap_err();
+        assert_eq!(
+            stale.to_string(),
+            "timestamp is 301 s away from the host's clock, beyond server.max_timestamp_skew_secs = 300"
         );
         let words = CallbackQuery::from_pairs([("timestamp", "yesterday")]);
         assert_eq!(

@@ -273,11 +273,16 @@ fn fresh(live: &Live, query: &CallbackQuery) -> Result<(), CallbackError> {
 /// the config. Neither contains a value from the request or the config.
 fn rejected(account: &str, err: &CallbackError) -> Response {
     let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let hint = err.hint().unwrap_or("");
-    tracing::warn!(account = %account, status = status.as_u16(), error = %err, hint, "callback rejected");
+    let status_code = status.as_u16();
     let body = match err.hint() {
-        Some(hint) => format!("{err}; {hint}"),
-        None => err.to_string(),
+        Some(hint) => {
+            tracing::warn!(account = %account, status = status_code, error = %err, hint, "callback rejected");
+            format!("{err}; {hint}")
+        }
+        None => {
+            tracing::warn!(account = %account, status = status_code, error = %err, "callback rejected");
+            err.to_string()
+        }
     };
     (status, body).into_response()
 }

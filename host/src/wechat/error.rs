@@ -296,7 +296,7 @@ fn config_hint(code: i64, errmsg: &str) -> Option<String> {
     let hint = match code {
         errcode::INVALID_APPID => "WeChat rejected the AppID; check the account's appid".to_owned(),
         errcode::INVALID_APPSECRET => {
-            "WeChat rejected the AppSecret; check the account's secret".to_owned()
+            "WeChat rejected the AppSecret; check the account's app_secret".to_owned()
         }
         errcode::IP_NOT_IN_WHITELIST => match whitelist_ip(errmsg) {
             Some(ip) => format!(

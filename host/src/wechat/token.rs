@@ -238,7 +238,7 @@ impl TokenBroker {
                 warn!(
                     account = %self.credentials.account,
                     mode = self.config.mode.as_str(),
-                    "WeChat rejected an unexpired access token; another client may have refreshed it"
+                    "WeChat rejected an access token that the host counts as unexpired; another client may have refreshed it"
                 );
             }
         }
@@ -383,7 +383,7 @@ impl TokenBroker {
             return ApiError::Config {
                 account: self.credentials.account.clone(),
                 errcode: err.errcode().unwrap_or_default(),
-                hint: "WeChat rejected the AppSecret; check the account's secret".to_owned(),
+                hint: "WeChat rejected the AppSecret; check the account's app_secret".to_owned(),
             };
         }
         err
