@@ -161,15 +161,15 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             .with_context(|| format!("failed to reach {url}; is `wxhost serve` running?"))?;
         let status = response.status();
         let reply = response.bytes().await?;
+        let retry_note = if attempt > 1 {
+            " (the same callback again, as WeChat retries it: the host answers from its dedupe store and does not run the plugins)"
+        } else {
+            ""
+        };
         println!(
-            "attempt {attempt}: HTTP {} in {} ms{}",
+            "attempt {attempt}: HTTP {} in {} ms{retry_note}",
             status.as_u16(),
-            started.elapsed().as_millis(),
-            if attempt > 1 {
-                " (the same callback again, as WeChat retries it: the host answers from its dedupe store and does not run the plugins)"
-            } else {
-                ""
-            }
+            started.elapsed().as_millis()
         );
         if !status.is_success() {
             println!("rejected:\n{}\n", String::from_utf8_lossy(&reply));

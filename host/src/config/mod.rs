@@ -17,6 +17,7 @@ mod validate;
 mod validate_api;
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -45,6 +46,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default request body cap. WeChat callbacks are a few KiB; safe-mode
 /// bodies are about three times the plaintext.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Accepted values of `server.max_body_bytes`.
+pub const MAX_BODY_BYTES_RANGE: RangeInclusive<usize> = 1024..=16 * 1024 * 1024;
 /// Default time the host allows itself before it answers `success`.
 /// WeChat drops the connection after 5 s and retries, so the answer must
 /// leave room for the network on both sides.

@@ -150,12 +150,14 @@ fn validate_server(config: &Config, problems: &mut Problems) {
             ),
         );
     }
-    if !(1024..=16 * 1024 * 1024).contains(&server.max_body_bytes) {
+    if !super::MAX_BODY_BYTES_RANGE.contains(&server.max_body_bytes) {
         problems.add(
             "server.max_body_bytes",
             format!(
-                "{} is out of range; use 1024 to 16777216",
-                server.max_body_bytes
+                "{} is out of range; use {} to {}",
+                server.max_body_bytes,
+                super::MAX_BODY_BYTES_RANGE.start(),
+                super::MAX_BODY_BYTES_RANGE.end()
             ),
         );
     }

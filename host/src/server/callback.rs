@@ -16,6 +16,7 @@ use super::pool::PluginPool;
 use super::reply::{HttpReply, render_outcome};
 use super::{AppState, actions};
 use crate::accounts::Account;
+use crate::config::MAX_BODY_BYTES_RANGE;
 use crate::dedupe::{Claim, dedupe_key};
 use crate::dispatch::{Outcome, RouteRun};
 use crate::lifecycle::Live;
@@ -69,7 +70,11 @@ pub async fn handle_callback(
             return too_large(&account, state.max_body_bytes);
         }
         Err(rejection) => {
-            tracing::warn!(error = %rejection, "failed to read the callback body");
+            tracing::warn!(
+                account = %truncated(&account).escape_debug(),
+                error = %rejection,
+                "failed to read the callback body"
+            );
             return rejection.into_response();
         }
     };
@@ -268,9 +273,8 @@ fn fresh(live: &Live, query: &CallbackQuery) -> Result<(), CallbackError> {
     }
 }
 
-/// Builds the response to a callback that failed a check. The body and
-/// the log line name the check and, where one exists, what to compare in
-/// the config. Neither contains a value from the request or the config.
+/// Builds the response to a callback that failed a check: the error and,
+/// where one exists, a fixed hint that names what to compare in the config.
 fn rejected(account: &str, err: &CallbackError) -> Response {
     let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let status_code = status.as_u16();
@@ -290,26 +294,34 @@ fn rejected(account: &str, err: &CallbackError) -> Response {
 /// Builds the 413 response to a callback whose body exceeds
 /// `server.max_body_bytes`, and logs it.
 fn too_large(account: &str, limit: usize) -> Response {
-    let account: String = account.chars().take(64).collect();
     tracing::warn!(
-        account = %account.escape_debug(),
+        account = %truncated(account).escape_debug(),
         limit,
         "callback rejected: body larger than server.max_body_bytes"
     );
+    let range = MAX_BODY_BYTES_RANGE;
     let message = format!(
-        "request body larger than {limit} bytes: raise `server.max_body_bytes` (1024 to 16777216) if WeChat sends callbacks this large"
+        "request body larger than {limit} bytes: raise `server.max_body_bytes` ({} to {}) if WeChat sends callbacks this large",
+        range.start(),
+        range.end()
     );
     (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
 }
 
 fn unknown_account(name: &str) -> Response {
-    let name: String = name.chars().take(64).collect();
+    let name = truncated(name);
     tracing::warn!(account = %name.escape_debug(), "callback for an unknown account; the URL path must name an [[accounts]] entry");
     let message = format!(
         "unknown account {:?}: the URL path must be /wechat/NAME with the name of an [[accounts]] entry",
         name
     );
     (StatusCode::NOT_FOUND, message).into_response()
+}
+
+/// Returns the first 64 characters of `name`, an account name from the
+/// URL path, so a long path cannot flood the log or the response.
+fn truncated(name: &str) -> String {
+    name.chars().take(64).collect()
 }
 
 /// Returns the current Unix time in seconds.
