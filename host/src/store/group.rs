@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::MutexGuard;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use super::{Store, StoreError};
 
@@ -53,8 +53,7 @@ impl Db {
     /// commit on their own.
     fn open_batch(&mut self) -> Option<u64> {
         if self.open.is_none() {
-            self.connection
-                .execute_batch("BEGIN IMMEDIATE")
+            control(&self.connection, "BEGIN IMMEDIATE")
                 .inspect_err(|err| {
                     tracing::warn!(error = %err, "failed to open a shared transaction; each write commits on its own");
                 })
@@ -71,10 +70,10 @@ impl Db {
         let Some(batch) = self.open.take() else {
             return;
         };
-        if let Err(err) = self.connection.execute_batch("COMMIT") {
+        if let Err(err) = control(&self.connection, "COMMIT") {
             tracing::error!(batch, error = %err, "failed to commit a shared transaction");
             // A failed COMMIT may leave the transaction open; end it.
-            let _ = self.connection.execute_batch("ROLLBACK");
+            let _ = control(&self.connection, "ROLLBACK");
             self.failed = batch;
         }
         self.ended = batch;
@@ -155,21 +154,67 @@ impl Locked<'_> {
         &mut self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let batch_open = self.db.open.is_some();
-        let connection = &mut self.db.connection;
-        if batch_open {
-            let savepoint = connection.savepoint()?;
-            let value = work(&savepoint)?;
-            savepoint.commit()?;
-            Ok(value)
+        let statements = if self.db.open.is_some() {
+            SAVEPOINT
         } else {
-            let transaction =
-                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&transaction)?;
-            transaction.commit()?;
-            Ok(value)
+            TRANSACTION
+        };
+        let connection = &self.db.connection;
+        control(connection, statements.begin)?;
+        let mut open = Open {
+            connection,
+            undo: Some(statements.undo),
+        };
+        let value = work(connection)?;
+        control(connection, statements.end)?;
+        open.undo = None;
+        Ok(value)
+    }
+}
+
+/// The statements that begin, end and undo one [`Locked::atomic`] step.
+struct Statements {
+    begin: &'static str,
+    end: &'static str,
+    undo: &'static str,
+}
+
+/// An atomic step inside an open batch.
+const SAVEPOINT: Statements = Statements {
+    begin: "SAVEPOINT wxhost_atomic",
+    end: "RELEASE wxhost_atomic",
+    undo: "ROLLBACK TO wxhost_atomic; RELEASE wxhost_atomic",
+};
+
+/// An atomic step on its own. `IMMEDIATE` takes the write lock before
+/// the first read.
+const TRANSACTION: Statements = Statements {
+    begin: "BEGIN IMMEDIATE",
+    end: "COMMIT",
+    undo: "ROLLBACK",
+};
+
+/// An atomic step that has begun. Dropped before its end statement runs,
+/// because the step failed or panicked, it undoes the step's writes.
+struct Open<'a> {
+    connection: &'a Connection,
+    undo: Option<&'static str>,
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if let Some(undo) = self.undo
+            && let Err(err) = self.connection.execute_batch(undo)
+        {
+            tracing::error!(error = %err, "failed to undo an atomic store step");
         }
     }
+}
+
+/// Runs a transaction control statement from the connection's statement
+/// cache, so the callback path does not parse it again on every use.
+fn control(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 impl Store {
@@ -332,6 +377,33 @@ mod tests {
         });
         store.make_durable(next)?;
         assert_eq!(store.kv_get("demo", "p", "b", 0)?, Some(b"2".to_vec()));
+        Ok(())
+    }
+
+    #[test]
+    fn panicking_atomic_step_is_undone() -> Result<(), StoreError> {
+        let store = Store::open_in_memory()?;
+        let insert_then_panic = || {
+            let _ = store.lock().atomic(|connection| -> Result<(), StoreError> {
+                connection.execute(
+                    "INSERT INTO kv (account, plugin, key, value) VALUES ('demo', 'p', 'x', x'31')",
+                    [],
+                )?;
+                panic!("plugin host code panicked mid-step");
+            });
+        };
+        // On its own, and as a savepoint inside an open batch.
+        let alone = std::panic::catch_unwind(std::panic::AssertUnwindSafe(insert_then_panic));
+        assert!(alone.is_err());
+        assert_eq!(count(&store), 0);
+        let ((), pending) = store.deferred(|| {
+            store.kv_set("demo", "p", "a", b"1", None).expect("set");
+            let inside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(insert_then_panic));
+            assert!(inside.is_err());
+        });
+        store.make_durable(pending)?;
+        assert_eq!(count(&store), 1);
+        assert_eq!(store.kv_get("demo", "p", "x", 0)?, None);
         Ok(())
     }
 
