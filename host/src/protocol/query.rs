@@ -1,6 +1,5 @@
 //! The query parameters WeChat adds to every callback request.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use super::error::CallbackError;
@@ -57,6 +56,12 @@ impl CallbackQuery {
         query
     }
 
+    /// Parses a raw, URL-encoded query string such as
+    /// `signature=...&timestamp=...&nonce=...`, as [`CallbackQuery::from_pairs`] does.
+    pub fn parse(query: &str) -> Self {
+        CallbackQuery::from_pairs(form_urlencoded::parse(query.as_bytes()))
+    }
+
     /// Returns whether the body is encrypted: `encrypt_type` is `aes` (in
     /// any ASCII case) or `msg_signature` is present.
     pub fn is_encrypted(&self) -> bool {
@@ -91,12 +96,6 @@ impl CallbackQuery {
             });
         }
         Ok(())
-    }
-}
-
-impl From<&HashMap<String, String>> for CallbackQuery {
-    fn from(map: &HashMap<String, String>) -> Self {
-        CallbackQuery::from_pairs(map)
     }
 }
 
@@ -153,10 +152,14 @@ mod tests {
     }
 
     #[test]
-    fn from_hash_map() {
-        let map = HashMap::from([("echostr".to_owned(), "5837291046117351234".to_owned())]);
-        let query = CallbackQuery::from(&map);
+    fn parse_decodes_query_string() {
+        let query = CallbackQuery::parse(
+            "echostr=5837291046117351234&nonce=a%2Bb+c&openid=&openid=oFAKE&colour=red",
+        );
         assert_eq!(query.echostr.as_deref(), Some("5837291046117351234"));
+        assert_eq!(query.nonce.as_deref(), Some("a+b c"));
+        assert_eq!(query.openid.as_deref(), Some("oFAKE"));
+        assert_eq!(query.signature, None);
     }
 
     #[test]

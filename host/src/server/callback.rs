@@ -1,6 +1,5 @@
 //! Handlers for `GET` and `POST /wechat/{account}`.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -29,13 +28,13 @@ use crate::protocol::{CallbackError, CallbackQuery};
 pub async fn verify_url(
     State(state): State<AppState>,
     Path(account): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    RawQuery(raw_query): RawQuery,
 ) -> Response {
     let live = state.live();
     let Some(account) = live.accounts.get(&account) else {
         return unknown_account(&account);
     };
-    let query = CallbackQuery::from(&params);
+    let query = CallbackQuery::parse(raw_query.as_deref().unwrap_or_default());
     let checked = envelope::verify_url(&query, &account.keys.token)
         .and_then(|echostr| fresh(&live, &query).map(|()| echostr));
     match checked {
@@ -60,7 +59,7 @@ pub async fn verify_url(
 pub async fn handle_callback(
     State(state): State<AppState>,
     Path(account): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    RawQuery(raw_query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
@@ -86,7 +85,7 @@ pub async fn handle_callback(
     };
 
     // Verify the signatures, decrypt and parse.
-    let query = CallbackQuery::from(&params);
+    let query = CallbackQuery::parse(raw_query.as_deref().unwrap_or_default());
     let opened = match envelope::open_callback(&query, &body, &account.keys)
         .and_then(|opened| fresh(&live, &query).map(|()| opened))
     {
