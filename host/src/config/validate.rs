@@ -91,17 +91,14 @@ impl Problems {
     }
 }
 
-/// Checks the whole config. `unknown_keys` are the paths of keys that
-/// no config field reads, in file order; each is a problem.
+/// Checks the whole config. `unknown_keys` are the problems for keys
+/// that no config field reads, in file order, and come first.
 pub(super) fn validate(
     config: &Config,
     mode: LoadMode,
-    unknown_keys: &[String],
+    unknown_keys: Vec<Problem>,
 ) -> Result<(), ConfigError> {
-    let mut problems = Problems::default();
-    for key in unknown_keys {
-        problems.add(key.clone(), "unknown field; fix the spelling or remove it");
-    }
+    let mut problems = Problems(unknown_keys);
     validate_server(config, &mut problems);
 
     let plugin_names: HashSet<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -586,11 +583,61 @@ limits = { deadline = 100 }
         assert_eq!(
             listed,
             [
-                "sever: unknown field; fix the spelling or remove it",
-                "server.listen_addr: unknown field; fix the spelling or remove it",
-                "accounts[0].securty: unknown field; fix the spelling or remove it",
-                "plugins[0].limits.deadline: unknown field; fix the spelling or remove it",
+                "sever: unknown field; did you mean `server`? fix the spelling or remove it",
+                "server.listen_addr: unknown field; did you mean `listen`? fix the spelling or remove it",
+                "accounts[0].securty: unknown field; did you mean `security`? fix the spelling or remove it",
+                "plugins[0].limits.deadline: unknown field; did you mean `deadline_ms`? fix the spelling or remove it",
                 "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_field_without_close_key() {
+        let found = problems(
+            r#"
+[server]
+colour = "blue"
+
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+greeting = "hi"
+
+[store.backup]
+path = "backup.db"
+"#,
+        );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "server.colour: unknown field; fix the spelling or remove it",
+                "accounts[0].greeting: unknown field; fix the spelling or remove it",
+                "store.backup: unknown field; fix the spelling or remove it",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_field_in_optional_table_suggests() {
+        let found = problems(
+            r#"
+[admin]
+key = "fake:0123456789abcdef"
+kye = "fake:0123456789abcdef"
+
+[reload]
+poll_interval = 500
+"#,
+        );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "admin.kye: unknown field; did you mean `key`? fix the spelling or remove it",
+                "reload.poll_interval: unknown field; did you mean `poll_interval_ms`? fix the spelling or remove it",
             ]
         );
     }
