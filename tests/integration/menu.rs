@@ -254,7 +254,7 @@ async fn invalid_menu_rejected_before_calls() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let text = account_config(dir.path(), fake.base_url(), BAD_MENU);
-    let Err(ConfigError::Invalid(problems)) = Config::parse(&text, dir.path()) else {
+    let Err(ConfigError::Invalid { problems, .. }) = Config::parse(&text, dir.path()) else {
         panic!("the invalid menu loaded");
     };
     let found: Vec<(String, String)> = problems

@@ -325,6 +325,13 @@ impl Config {
                 path: Some(path.to_owned()),
                 message,
             },
+            ConfigError::Invalid {
+                path: None,
+                problems,
+            } => ConfigError::Invalid {
+                path: Some(path.to_owned()),
+                problems,
+            },
             other => other,
         })
     }
@@ -356,7 +363,10 @@ impl Config {
                     message: err.to_string(),
                 }
             } else {
-                ConfigError::Invalid(problems)
+                ConfigError::Invalid {
+                    path: None,
+                    problems,
+                }
             }
         })?;
         config.base_dir = base_dir.to_owned();

@@ -53,12 +53,26 @@ pub enum ConfigError {
         path: Option<PathBuf>,
         message: String,
     },
-    #[error("invalid config ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
-    Invalid(Vec<Problem>),
+    #[error(
+        "invalid config{} ({}):\n{}",
+        config_file_suffix(path.as_deref()),
+        counted(problems.len(), "problem"),
+        format_problems(problems)
+    )]
+    Invalid {
+        /// The file, when the text came from one.
+        path: Option<PathBuf>,
+        problems: Vec<Problem>,
+    },
 }
 
 fn file_suffix(path: Option<&std::path::Path>) -> String {
     path.map(|path| format!(" {}", path.display()))
+        .unwrap_or_default()
+}
+
+fn config_file_suffix(path: Option<&std::path::Path>) -> String {
+    path.map(|path| format!(" file {}", path.display()))
         .unwrap_or_default()
 }
 
@@ -132,7 +146,10 @@ pub(super) fn validate(
     if problems.0.is_empty() {
         Ok(())
     } else {
-        Err(ConfigError::Invalid(problems.0))
+        Err(ConfigError::Invalid {
+            path: None,
+            problems: problems.0,
+        })
     }
 }
 
@@ -410,7 +427,7 @@ mod tests {
 
     fn problems(text: &str) -> Vec<Problem> {
         match Config::parse(text, Path::new("/nonexistent")) {
-            Err(ConfigError::Invalid(problems)) => problems,
+            Err(ConfigError::Invalid { problems, .. }) => problems,
             Err(other) => panic!("expected validation problems, got {other}"),
             Ok(_) => panic!("expected validation problems, got a valid config"),
         }
@@ -704,6 +721,40 @@ token = "fake:a"
         let text = error.to_string();
         let expected = format!("invalid TOML in config file {}: ", path.display());
         assert!(text.starts_with(&expected), "{text}");
+    }
+
+    #[test]
+    fn invalid_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        let text = "[server]\nlisten = \"localhost\"\nreply_budget_ms = 6000\n";
+        std::fs::write(&path, text).expect("write config");
+        let error = Config::load(&path).expect_err("invalid values are an error");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid config file {} (2 problems):\n  \
+                 - server.listen: \"localhost\" is not a socket address; write it as \"127.0.0.1:8080\"\n  \
+                 - server.reply_budget_ms: 6000 is out of range; use 100 to 4500 (WeChat waits 5000 ms)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn wrong_type_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        std::fs::write(&path, "[server]\nmax_body_bytes = \"big\"\n").expect("write config");
+        let error = Config::load(&path).expect_err("a wrong type is an error");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid config file {} (1 problem):\n  \
+                 - server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more",
+                path.display()
+            )
+        );
     }
 
     #[test]
