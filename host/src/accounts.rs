@@ -17,11 +17,12 @@ pub struct Account {
 impl Account {
     /// Resolves `config`'s secrets into keys. `route` lists plugin indexes.
     pub fn from_config(config: &AccountConfig, route: Vec<usize>) -> Result<Account, ConfigError> {
-        let problem = |field: &str, message: String| {
-            ConfigError::Invalid(vec![Problem {
+        let problem = |field: &str, message: String| ConfigError::Invalid {
+            path: None,
+            problems: vec![Problem {
                 field: format!("accounts.{}.{field}", config.name),
                 message,
-            }])
+            }],
         };
         let token = config
             .token

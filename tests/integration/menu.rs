@@ -70,6 +70,11 @@ async fn menu_events_answered() {
             "<EventKey><![CDATA[NEAR]]></EventKey><SendLocationInfo><Location_X><![CDATA[23.1]]></Location_X><Location_Y><![CDATA[113.3]]></Location_Y><Scale><![CDATA[15]]></Scale><Label><![CDATA[广州市海珠区新港中路]]></Label><Poiname><![CDATA[]]></Poiname></SendLocationInfo>".to_owned(),
             text_reply("已收到您选择的位置：广州市海珠区新港中路"),
         ),
+        (
+            "location_select",
+            "<EventKey><![CDATA[NEAR]]></EventKey><SendLocationInfo><Location_X><![CDATA[23.1]]></Location_X><Location_Y><![CDATA[113.3]]></Location_Y><Scale><![CDATA[15]]></Scale><Label><![CDATA[]]></Label><Poiname><![CDATA[]]></Poiname></SendLocationInfo>".to_owned(),
+            text_reply("已收到您选择的位置：纬度 23.1，经度 113.3"),
+        ),
     ];
     for (index, (event, extra, expected)) in cases.iter().enumerate() {
         let xml = event_xml(USER_1, event, 1_700_000_500 + index as u64, extra);
@@ -254,7 +259,7 @@ async fn invalid_menu_rejected_before_calls() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let text = account_config(dir.path(), fake.base_url(), BAD_MENU);
-    let Err(ConfigError::Invalid(problems)) = Config::parse(&text, dir.path()) else {
+    let Err(ConfigError::Invalid { problems, .. }) = Config::parse(&text, dir.path()) else {
         panic!("the invalid menu loaded");
     };
     let found: Vec<(String, String)> = problems

@@ -381,7 +381,8 @@ path = "echo-2.wasm"
 percent = 150
 max_fault_rate = 0
 "#;
-        let Err(ConfigError::Invalid(problems)) = Config::parse(text, Path::new("/nonexistent"))
+        let Err(ConfigError::Invalid { problems, .. }) =
+            Config::parse(text, Path::new("/nonexistent"))
         else {
             panic!("expected validation problems");
         };
@@ -405,7 +406,7 @@ max_fault_rate = 0
     fn strict_mode_checks_plugin_files() {
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::write(dir.path().join("big.wasm"), vec![0u8; 2048]).expect("write big.wasm");
-        let Err(ConfigError::Invalid(problems)) =
+        let Err(ConfigError::Invalid { problems, .. }) =
             Config::parse_with(BROKEN_PLUGIN_FILES, dir.path(), LoadMode::Strict)
         else {
             panic!("expected validation problems");
@@ -436,7 +437,7 @@ max_fault_rate = 0
     #[test]
     fn client_mode_keeps_other_checks() {
         let text = BROKEN_PLUGIN_FILES.replace("percent = 10", "percent = 150");
-        let Err(ConfigError::Invalid(problems)) =
+        let Err(ConfigError::Invalid { problems, .. }) =
             Config::parse_with(&text, Path::new("/nonexistent"), LoadMode::Client)
         else {
             panic!("expected validation problems");

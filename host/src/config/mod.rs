@@ -13,6 +13,7 @@ mod lifecycle;
 mod menu;
 mod secret;
 mod types;
+mod unknown_keys;
 mod validate;
 mod validate_api;
 
@@ -324,6 +325,13 @@ impl Config {
                 path: Some(path.to_owned()),
                 message,
             },
+            ConfigError::Invalid {
+                path: None,
+                problems,
+            } => ConfigError::Invalid {
+                path: Some(path.to_owned()),
+                problems,
+            },
             other => other,
         })
     }
@@ -343,7 +351,7 @@ impl Config {
             message: err.to_string(),
         })?;
         let mut config: Config = serde_ignored::deserialize(deserializer, |path| {
-            unknown.push(field_path(&path));
+            unknown.push(unknown_keys::unknown_key(&path));
         })
         .map_err(|err| {
             // Name every misfit value at once where the table allows it;
@@ -355,11 +363,14 @@ impl Config {
                     message: err.to_string(),
                 }
             } else {
-                ConfigError::Invalid(problems)
+                ConfigError::Invalid {
+                    path: None,
+                    problems,
+                }
             }
         })?;
         config.base_dir = base_dir.to_owned();
-        validate::validate(&config, mode, &unknown)?;
+        validate::validate(&config, mode, unknown)?;
         Ok(config)
     }
 

@@ -53,21 +53,19 @@ pub(super) fn type_problems(text: &str) -> Vec<Problem> {
             break;
         }
     }
-    problems.extend(unknown.into_iter().map(|key| Problem {
-        field: key,
-        message: "unknown field; fix the spelling or remove it".to_owned(),
-    }));
+    problems.extend(unknown);
     problems
 }
 
-/// Deserializes `table` once. `unknown` receives the keys no field read.
-fn attempt(table: &Table, unknown: &mut Vec<String>) -> Result<(), Failure> {
+/// Deserializes `table` once. `unknown` receives a problem for each key
+/// no field read.
+fn attempt(table: &Table, unknown: &mut Vec<Problem>) -> Result<(), Failure> {
     unknown.clear();
     let mut track = Track::new();
     let deserializer =
         serde_path_to_error::Deserializer::new(Value::Table(table.clone()), &mut track);
     let result: Result<Config, _> = serde_ignored::deserialize(deserializer, |path| {
-        unknown.push(super::field_path(&path));
+        unknown.push(super::unknown_keys::unknown_key(&path));
     });
     let error = match result {
         Ok(_) => return Ok(()),
@@ -133,7 +131,7 @@ fn stand_in(table: &mut Table, target: &[Step]) -> bool {
 
 /// One step of the path to a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
+pub(super) enum Step {
     Key(String),
     Index(usize),
 }
@@ -251,6 +249,18 @@ colour = "blue"
         assert_eq!(
             error.to_string(),
             "invalid config (2 problems):\n  - server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more\n  - server.reply_budget_ms: invalid type: string \"3s\", expected a whole number, 0 or more"
+        );
+    }
+
+    #[test]
+    fn misspelt_key_beside_wrong_type_suggests() {
+        let text = "[server]\nmax_body_bytes = \"big\"\nreply_budget = 3000\n";
+        assert_eq!(
+            listed(text),
+            [
+                "server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more",
+                "server.reply_budget: unknown field; did you mean `reply_budget_ms`? fix the spelling or remove it",
+            ]
         );
     }
 

@@ -53,12 +53,26 @@ pub enum ConfigError {
         path: Option<PathBuf>,
         message: String,
     },
-    #[error("invalid config ({}):\n{}", counted(.0.len(), "problem"), format_problems(.0))]
-    Invalid(Vec<Problem>),
+    #[error(
+        "invalid config{} ({}):\n{}",
+        config_file_suffix(path.as_deref()),
+        counted(problems.len(), "problem"),
+        format_problems(problems)
+    )]
+    Invalid {
+        /// The file, when the text came from one.
+        path: Option<PathBuf>,
+        problems: Vec<Problem>,
+    },
 }
 
 fn file_suffix(path: Option<&std::path::Path>) -> String {
     path.map(|path| format!(" {}", path.display()))
+        .unwrap_or_default()
+}
+
+fn config_file_suffix(path: Option<&std::path::Path>) -> String {
+    path.map(|path| format!(" file {}", path.display()))
         .unwrap_or_default()
 }
 
@@ -91,17 +105,14 @@ impl Problems {
     }
 }
 
-/// Checks the whole config. `unknown_keys` are the paths of keys that
-/// no config field reads, in file order; each is a problem.
+/// Checks the whole config. `unknown_keys` are the problems for keys
+/// that no config field reads, in file order, and come first.
 pub(super) fn validate(
     config: &Config,
     mode: LoadMode,
-    unknown_keys: &[String],
+    unknown_keys: Vec<Problem>,
 ) -> Result<(), ConfigError> {
-    let mut problems = Problems::default();
-    for key in unknown_keys {
-        problems.add(key.clone(), "unknown field; fix the spelling or remove it");
-    }
+    let mut problems = Problems(unknown_keys);
     validate_server(config, &mut problems);
 
     let plugin_names: HashSet<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -135,7 +146,10 @@ pub(super) fn validate(
     if problems.0.is_empty() {
         Ok(())
     } else {
-        Err(ConfigError::Invalid(problems.0))
+        Err(ConfigError::Invalid {
+            path: None,
+            problems: problems.0,
+        })
     }
 }
 
@@ -413,7 +427,7 @@ mod tests {
 
     fn problems(text: &str) -> Vec<Problem> {
         match Config::parse(text, Path::new("/nonexistent")) {
-            Err(ConfigError::Invalid(problems)) => problems,
+            Err(ConfigError::Invalid { problems, .. }) => problems,
             Err(other) => panic!("expected validation problems, got {other}"),
             Ok(_) => panic!("expected validation problems, got a valid config"),
         }
@@ -586,11 +600,61 @@ limits = { deadline = 100 }
         assert_eq!(
             listed,
             [
-                "sever: unknown field; fix the spelling or remove it",
-                "server.listen_addr: unknown field; fix the spelling or remove it",
-                "accounts[0].securty: unknown field; fix the spelling or remove it",
-                "plugins[0].limits.deadline: unknown field; fix the spelling or remove it",
+                "sever: unknown field; did you mean `server`? fix the spelling or remove it",
+                "server.listen_addr: unknown field; did you mean `listen`? fix the spelling or remove it",
+                "accounts[0].securty: unknown field; did you mean `security`? fix the spelling or remove it",
+                "plugins[0].limits.deadline: unknown field; did you mean `deadline_ms`? fix the spelling or remove it",
                 "plugins[0].path: plugin file /nonexistent/echo.wasm not found; build the plugins first (see README) or fix the path",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_field_without_close_key() {
+        let found = problems(
+            r#"
+[server]
+colour = "blue"
+
+[[accounts]]
+name = "demo"
+appid = "wx1234567890abcdef"
+token = "fake:faketoken"
+greeting = "hi"
+
+[store.backup]
+path = "backup.db"
+"#,
+        );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "server.colour: unknown field; fix the spelling or remove it",
+                "accounts[0].greeting: unknown field; fix the spelling or remove it",
+                "store.backup: unknown field; fix the spelling or remove it",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_field_in_optional_table_suggests() {
+        let found = problems(
+            r#"
+[admin]
+key = "fake:0123456789abcdef"
+kye = "fake:0123456789abcdef"
+
+[reload]
+poll_interval = 500
+"#,
+        );
+        let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "admin.kye: unknown field; did you mean `key`? fix the spelling or remove it",
+                "reload.poll_interval: unknown field; did you mean `poll_interval_ms`? fix the spelling or remove it",
             ]
         );
     }
@@ -657,6 +721,40 @@ token = "fake:a"
         let text = error.to_string();
         let expected = format!("invalid TOML in config file {}: ", path.display());
         assert!(text.starts_with(&expected), "{text}");
+    }
+
+    #[test]
+    fn invalid_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        let text = "[server]\nlisten = \"localhost\"\nreply_budget_ms = 6000\n";
+        std::fs::write(&path, text).expect("write config");
+        let error = Config::load(&path).expect_err("invalid values are an error");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid config file {} (2 problems):\n  \
+                 - server.listen: \"localhost\" is not a socket address; write it as \"127.0.0.1:8080\"\n  \
+                 - server.reply_budget_ms: 6000 is out of range; use 100 to 4500 (WeChat waits 5000 ms)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn wrong_type_error_names_the_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("wxhost.toml");
+        std::fs::write(&path, "[server]\nmax_body_bytes = \"big\"\n").expect("write config");
+        let error = Config::load(&path).expect_err("a wrong type is an error");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid config file {} (1 problem):\n  \
+                 - server.max_body_bytes: invalid type: string \"big\", expected a whole number, 0 or more",
+                path.display()
+            )
+        );
     }
 
     #[test]

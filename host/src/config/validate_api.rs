@@ -229,7 +229,7 @@ app_secret = "fake:secret"
     fn problems(extra: &str) -> Vec<String> {
         match Config::parse(&format!("{ACCOUNT}{extra}"), Path::new(".")) {
             Ok(_) => Vec::new(),
-            Err(ConfigError::Invalid(problems)) => {
+            Err(ConfigError::Invalid { problems, .. }) => {
                 problems.iter().map(ToString::to_string).collect()
             }
             Err(other) => vec![other.to_string()],

@@ -372,7 +372,7 @@ async fn blocking<T: Send + 'static>(
 
 fn config_problems(error: ConfigError) -> Vec<String> {
     match error {
-        ConfigError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        ConfigError::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
         other => vec![other.to_string()],
     }
 }

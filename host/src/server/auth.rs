@@ -86,11 +86,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn resolve(source: &SecretSource, field: &str) -> Result<[u8; 32], ConfigError> {
-    let key = source.resolve().map_err(|message| {
-        ConfigError::Invalid(vec![Problem {
+    let key = source.resolve().map_err(|message| ConfigError::Invalid {
+        path: None,
+        problems: vec![Problem {
             field: field.to_owned(),
             message,
-        }])
+        }],
     })?;
     Ok(digest(key.expose()))
 }

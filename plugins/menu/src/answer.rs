@@ -3,14 +3,13 @@
 use std::collections::BTreeMap;
 
 use wxhost_plugin::config::{ConfigError, Table};
-use wxhost_plugin::{Reply, ReplySpec};
+use wxhost_plugin::{LocationSelectEvent, Reply, ReplySpec};
 
 /// Maximum length of an event value put into a text, in characters.
 const MAX_SLOT_CHARS: usize = 600;
 
 const DEFAULT_SCANCODE_WAITMSG: &str = "扫描结果：{scan_result}";
 const DEFAULT_PIC: &str = "已收到 {count} 张图片，我们会尽快处理。";
-const DEFAULT_LOCATION_SELECT: &str = "已收到您选择的位置：{label}";
 
 /// The parsed configuration.
 #[derive(Debug)]
@@ -19,7 +18,9 @@ pub struct Settings {
     unknown_click: Option<ReplySpec>,
     pub scancode_waitmsg: String,
     pub pic: String,
-    pub location_select: String,
+    /// The configured `location_select` text. Without it the default
+    /// text depends on what the event carries.
+    location_select: Option<String>,
     answers: BTreeMap<String, String>,
 }
 
@@ -45,7 +46,7 @@ impl Settings {
             scancode_waitmsg: table
                 .get_or("scancode_waitmsg", DEFAULT_SCANCODE_WAITMSG.to_owned())?,
             pic: table.get_or("pic", DEFAULT_PIC.to_owned())?,
-            location_select: table.get_or("location_select", DEFAULT_LOCATION_SELECT.to_owned())?,
+            location_select: table.get("location_select")?,
             answers: table.get_or_default("answers")?,
         };
         table.deny_unread()?;
@@ -66,6 +67,44 @@ impl Settings {
         let template = self.answers.get(slots.key).map_or(text, String::as_str);
         let text = fill(template, slots);
         (!text.trim().is_empty()).then(|| Reply::text(text))
+    }
+
+    /// Returns the reply to a `location_select` event: the button's own
+    /// text, else the configured `location_select` text, else the default
+    /// that names the label, the place name or the coordinates, whichever
+    /// the event carries first.
+    pub fn location_reply(&self, place: &LocationSelectEvent) -> Option<Reply> {
+        let latitude = place.location_x.map(|x| x.to_string());
+        let longitude = place.location_y.map(|y| y.to_string());
+        let slots = Slots {
+            key: &place.key,
+            label: place.label.as_deref(),
+            poiname: place.poiname.as_deref(),
+            latitude: latitude.as_deref(),
+            longitude: longitude.as_deref(),
+            ..Slots::default()
+        };
+        let text = match &self.location_select {
+            Some(text) => text.as_str(),
+            None => default_location_select(&slots),
+        };
+        self.answer(text, &slots)
+    }
+}
+
+/// Returns the default `location_select` text for the values in `slots`.
+/// WeChat may send an empty `Label`, and a text ending in `{label}` would
+/// then end after its colon, so the text names what the event carries.
+fn default_location_select(slots: &Slots<'_>) -> &'static str {
+    let present = |value: Option<&str>| value.is_some_and(|value| !value.trim().is_empty());
+    if present(slots.label) {
+        "已收到您选择的位置：{label}"
+    } else if present(slots.poiname) {
+        "已收到您选择的位置：{poiname}"
+    } else if present(slots.latitude) && present(slots.longitude) {
+        "已收到您选择的位置：纬度 {latitude}，经度 {longitude}"
+    } else {
+        "已收到您选择的位置。"
     }
 }
 
@@ -129,6 +168,89 @@ mod tests {
             ..Slots::default()
         };
         assert_eq!(settings.answer(&settings.scancode_waitmsg, &slots), None);
+    }
+
+    fn place(label: Option<&str>, poiname: Option<&str>) -> LocationSelectEvent {
+        LocationSelectEvent {
+            key: "NEAR".to_owned(),
+            location_x: Some(23.1),
+            location_y: Some(113.3),
+            scale: Some(15.0),
+            label: label.map(str::to_owned),
+            poiname: poiname.map(str::to_owned),
+        }
+    }
+
+    fn defaults() -> Settings {
+        Settings::load(&Table::from_pairs(Vec::<(String, String)>::new())).unwrap()
+    }
+
+    #[test]
+    fn location_reply_names_label() {
+        let reply = defaults().location_reply(&place(Some("广州市海珠区新港中路"), None));
+        assert_eq!(
+            reply,
+            Some(Reply::text("已收到您选择的位置：广州市海珠区新港中路"))
+        );
+    }
+
+    #[test]
+    fn location_reply_empty_label_uses_coordinates() {
+        let settings = defaults();
+        let expected = Some(Reply::text("已收到您选择的位置：纬度 23.1，经度 113.3"));
+        assert_eq!(settings.location_reply(&place(None, None)), expected);
+        assert_eq!(settings.location_reply(&place(Some(""), None)), expected);
+        assert_eq!(
+            settings.location_reply(&place(Some("  "), Some(""))),
+            expected
+        );
+    }
+
+    #[test]
+    fn location_reply_empty_label_uses_poiname() {
+        let reply = defaults().location_reply(&place(Some(""), Some("广州塔")));
+        assert_eq!(reply, Some(Reply::text("已收到您选择的位置：广州塔")));
+    }
+
+    #[test]
+    fn location_reply_without_any_place() {
+        let mut event = place(None, None);
+        event.location_x = None;
+        event.location_y = None;
+        let reply = defaults().location_reply(&event);
+        assert_eq!(reply, Some(Reply::text("已收到您选择的位置。")));
+    }
+
+    #[test]
+    fn location_reply_keeps_configured_text() {
+        let table = Table::from_pairs([("location_select", r#""位置：{label}""#)]);
+        let settings = Settings::load(&table).unwrap();
+        assert_eq!(
+            settings.location_reply(&place(Some("广州塔"), None)),
+            Some(Reply::text("位置：广州塔"))
+        );
+        assert_eq!(
+            settings.location_reply(&place(None, None)),
+            Some(Reply::text("位置："))
+        );
+    }
+
+    #[test]
+    fn location_reply_button_answer_wins() {
+        let table = Table::from_pairs([("answers", r#"{"NEAR": "门店附近：{label}"}"#)]);
+        let reply = Settings::load(&table)
+            .unwrap()
+            .location_reply(&place(Some("广州塔"), None));
+        assert_eq!(reply, Some(Reply::text("门店附近：广州塔")));
+    }
+
+    #[test]
+    fn location_reply_empty_text_turns_off() {
+        let table = Table::from_pairs([("location_select", r#""""#)]);
+        let reply = Settings::load(&table)
+            .unwrap()
+            .location_reply(&place(Some("广州塔"), None));
+        assert_eq!(reply, None);
     }
 
     #[test]

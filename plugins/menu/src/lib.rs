@@ -10,7 +10,9 @@
 //! - `pic`: the text answering `pic_sysphoto`, `pic_photo_or_album` and
 //!   `pic_weixin`. Default `已收到 {count} 张图片，我们会尽快处理。`.
 //! - `location_select`: the text answering `location_select`. Default
-//!   `已收到您选择的位置：{label}`.
+//!   `已收到您选择的位置：{label}`. When the event's label is empty, the
+//!   default names the place name (`{poiname}`), else the coordinates
+//!   (`纬度 {latitude}，经度 {longitude}`), else reads `已收到您选择的位置。`.
 //! - `answers`: an object from a button `key` to a text that replaces
 //!   the three texts above for that button.
 //!
@@ -68,19 +70,7 @@ impl Plugin for MenuPlugin {
                 };
                 settings.answer(&settings.pic, &slots)
             }
-            EventKind::LocationSelect(place) => {
-                let latitude = place.location_x.map(|x| x.to_string());
-                let longitude = place.location_y.map(|y| y.to_string());
-                let slots = Slots {
-                    key: &place.key,
-                    label: place.label.as_deref(),
-                    poiname: place.poiname.as_deref(),
-                    latitude: latitude.as_deref(),
-                    longitude: longitude.as_deref(),
-                    ..Slots::default()
-                };
-                settings.answer(&settings.location_select, &slots)
-            }
+            EventKind::LocationSelect(place) => settings.location_reply(place),
             _ => None,
         }
     }
